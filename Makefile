@@ -1,0 +1,46 @@
+# Targets a newcomer can guess. Every target installs what it needs first.
+SHELL := /bin/bash
+PY_BOOT ?= $(shell command -v python3.12 || ls /root/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -1 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
+export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
+
+.PHONY: install dev test lint typecheck unit synth bench token clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy layers/common functions infra local examples bench
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+test: lint typecheck
+	$(PY) -m pytest -n 2 --dist loadfile tests
+
+dev: install
+	$(PY) -m local.stack
+
+token: install
+	$(PY) -m local.token $(USER_NAME) $(if $(ADMIN),--admin,)
+
+synth: install
+	$(PY) infra/app.py
+
+bench: install
+	$(PY) -m bench.run
+
+clean:
+	rm -rf cdk.out .local .pytest_cache .mypy_cache .ruff_cache test-output

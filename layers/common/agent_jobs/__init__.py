@@ -1,0 +1,1 @@
+"""Agent Jobs: the code shared by every Lambda function (one layer, one package)."""

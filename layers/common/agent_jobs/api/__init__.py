@@ -1,0 +1,1 @@
+"""HTTP API: Powertools resolvers, routers, the error envelope and table-driven authorization."""

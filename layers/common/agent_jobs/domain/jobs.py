@@ -1,0 +1,220 @@
+"""The job use cases of the API: create, read, assign, start, cancel, and the admin overrides."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from agent_jobs.domain.auth import Principal, hide_unless_visible
+from agent_jobs.domain.lifecycle import apply, make_log
+from agent_jobs.domain.schemas import schema_errors
+from agent_jobs.domain.transitions import JobEvent
+from agent_jobs.errors import BadRequest, Conflict, NotFound
+from agent_jobs.integrations.dispatch import Dispatcher
+from agent_jobs.models.agents import Agent, AgentStatus
+from agent_jobs.models.base import parse_time, utc_now
+from agent_jobs.models.checkpoints import Checkpoint, CheckpointStatus
+from agent_jobs.models.jobs import CreateJobRequest, Job, JobLog, JobStatus, JobSummary, LogKind
+from agent_jobs.repositories.agents import AgentRepository
+from agent_jobs.repositories.checkpoints import CheckpointRepository
+from agent_jobs.repositories.jobs import JobRepository
+from agent_jobs.repositories.paging import Page
+from agent_jobs.settings import Settings
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class JobDetail:
+    job: Job
+    logs: list[JobLog]
+    checkpoints: list[Checkpoint]
+
+    def to_api(self) -> dict[str, Any]:
+        now = parse_time(utc_now())
+        checkpoints = []
+        for checkpoint in self.checkpoints:
+            body = checkpoint.to_api()
+            body["ageSeconds"] = int((now - parse_time(checkpoint.created_at)).total_seconds())
+            checkpoints.append(body)
+        pending = [c for c in checkpoints if c["status"] == CheckpointStatus.PENDING]
+        job = self.job.to_api()
+        job["waitingFor"] = (
+            {"reason": "checkpoint approval", "checkpoint": pending[-1]} if pending else None
+        )
+        timeline = [
+            {"status": log.status.value, "at": log.created_at, "message": log.message}
+            for log in self.logs
+            if log.status.value in JobStatus.__members__ or log.status in {LogKind.CANCELLED, LogKind.MATCHING_FAILED}
+        ]
+        return {
+            "job": job,
+            "logs": [log.to_api() for log in self.logs],
+            "checkpoints": checkpoints,
+            "timeline": timeline,
+        }
+
+
+class JobService:
+    def __init__(
+        self,
+        jobs: JobRepository,
+        agents: AgentRepository,
+        checkpoints: CheckpointRepository,
+        dispatcher: Dispatcher,
+        settings: Settings,
+    ) -> None:
+        self.jobs = jobs
+        self.agents = agents
+        self.checkpoints = checkpoints
+        self.dispatcher = dispatcher
+        self.settings = settings
+
+    # --- reads -----------------------------------------------------------------------------------
+    def get(self, principal: Principal, job_id: str) -> Job:
+        job = self.jobs.get(job_id)
+        if job is None:
+            raise NotFound(f"job {job_id} not found")
+        hide_unless_visible(principal, job.user_id, "job", job_id)
+        return job
+
+    def detail(self, principal: Principal, job_id: str) -> JobDetail:
+        job = self.get(principal, job_id)
+        return JobDetail(job, self.jobs.logs(job.id), self.checkpoints.for_job(job.id))
+
+    def logs(self, principal: Principal, job_id: str) -> list[JobLog]:
+        return self.jobs.logs(self.get(principal, job_id).id)
+
+    def list_mine(
+        self, principal: Principal, *, status: str | None, job_type: str | None, limit: int, token: str | None
+    ) -> Page[JobSummary]:
+        return self.jobs.list_for_user(principal.user_id, status=status, job_type=job_type, limit=limit, token=token)
+
+    def list_all(
+        self, principal: Principal, *, status: str | None, job_type: str | None, limit: int, token: str | None
+    ) -> Page[JobSummary]:
+        principal.require_admin()
+        return self.jobs.list_all(status=status, job_type=job_type, limit=limit, token=token)
+
+    # --- create and assign -------------------------------------------------------------------------
+    def create(self, principal: Principal, request: CreateJobRequest) -> Job:
+        agent, inputs = None, None
+        if request.agent_id:  # check before writing anything: a bad agent leaves no job behind
+            agent = self._active_agent(request.agent_id)
+            inputs = self._checked_inputs(agent, request.inputs if request.inputs is not None else request.input_data)
+        now = utc_now()
+        job = Job(
+            id=new_id(),
+            user_id=principal.user_id,
+            name=request.title,
+            description=request.text,
+            acceptance_criteria=request.acceptance_criteria,
+            job_type=request.job_type,
+            input_data=request.input_data,
+            priority=request.priority,
+            max_attempts=request.max_attempts or self.settings.default_max_attempts,
+            auto_resubmit=request.auto_resubmit,
+            created_at=now,
+            updated_at=now,
+        )
+        job = self.jobs.create(job, make_log(job, LogKind.PENDING, "job created", actor=principal.user_id))
+        if agent is not None:
+            return self._assign(job, agent, inputs or {}, principal.user_id, JobEvent.ASSIGN)
+        if request.auto_assign:
+            self.dispatcher.request_assignment(job)
+        return job
+
+    def assign(self, principal: Principal, job_id: str, agent_id: str, inputs: dict[str, Any] | None) -> Job:
+        job = self.get(principal, job_id)
+        agent = self._active_agent(agent_id)
+        checked = self._checked_inputs(agent, job.input_data if inputs is None else inputs)
+        return self._assign(job, agent, checked, principal.user_id, JobEvent.ASSIGN)
+
+    def reassign(self, principal: Principal, job_id: str, agent_id: str, inputs: dict[str, Any] | None) -> Job:
+        principal.require_admin()
+        job = self.get(principal, job_id)
+        agent = self._active_agent(agent_id)
+        checked = self._checked_inputs(agent, job.input_data if inputs is None else inputs)
+        return self._assign(job, agent, checked, principal.user_id, JobEvent.REASSIGN)
+
+    def request_auto_assign(self, principal: Principal, job_id: str) -> Job:
+        job = self.get(principal, job_id)
+        if job.status != JobStatus.PENDING:
+            raise Conflict(f"only a PENDING job can be auto-assigned; this one is {job.status}")
+        self.dispatcher.request_assignment(job)
+        return job
+
+    def cancel(self, principal: Principal, job_id: str) -> Job:
+        job = self.get(principal, job_id)
+        return apply(
+            self.jobs,
+            job,
+            JobEvent.CANCEL,
+            "assignment cancelled",
+            changes={"assigned_agent_id": None, "agent_inputs": None},
+            actor=principal.user_id,
+        )
+
+    # --- run -------------------------------------------------------------------------------------
+    def execute(self, principal: Principal, job_id: str) -> Job:
+        return self.start(self.get(principal, job_id), principal.user_id, "execution requested")
+
+    def resubmit(self, principal: Principal, job_id: str, reason: str | None = None) -> Job:
+        job = self.get(principal, job_id)
+        message = "resubmitted" + (f": {reason}" if reason else "")
+        return self.start(job, principal.user_id, message)
+
+    def force_resubmit(self, principal: Principal, job_id: str, reason: str | None) -> Job:
+        principal.require_admin()
+        return self.resubmit(principal, job_id, f"by admin{': ' + reason if reason else ''}")
+
+    def force_complete(self, principal: Principal, job_id: str, reason: str, result: Any) -> Job:
+        principal.require_admin()
+        job = self.get(principal, job_id)
+        changes = {"result": result} if result is not None else {}
+        return apply(
+            self.jobs, job, JobEvent.FORCE_COMPLETE, f"completed by admin: {reason}", changes=changes,
+            actor=principal.user_id,
+        )
+
+    def start(self, job: Job, actor: str | None, message: str) -> Job:
+        """ASSIGNED/FAILED/RESUBMISSION_REQUIRED → IN_PROGRESS with the next attempt, then queued."""
+        if not job.assigned_agent_id:
+            raise Conflict("the job has no agent: assign one first")
+        started = apply(
+            self.jobs, job, JobEvent.START, message, changes={"attempt": job.attempt + 1}, actor=actor
+        )
+        self.dispatcher.start(started)
+        return started
+
+    # --- helpers ---------------------------------------------------------------------------------
+    def _assign(self, job: Job, agent: Agent, inputs: dict[str, Any], actor: str, event: JobEvent) -> Job:
+        assigned = apply(
+            self.jobs,
+            job,
+            event,
+            f"assigned to agent {agent.name}",
+            changes={"assigned_agent_id": agent.id, "agent_inputs": inputs},
+            actor=actor,
+            agent_id=agent.id,
+            request={"agentId": agent.id, "inputs": inputs},
+        )
+        if self.settings.auto_start_on_assign:
+            return self.start(assigned, actor, "execution started on assignment")
+        return assigned
+
+    def _active_agent(self, agent_id: str) -> Agent:
+        agent = self.agents.get(agent_id)
+        if agent is None or agent.status != AgentStatus.ACTIVE:
+            raise BadRequest(f"agentId: no active agent {agent_id}", field="agentId")
+        return agent
+
+    @staticmethod
+    def _checked_inputs(agent: Agent, inputs: dict[str, Any]) -> dict[str, Any]:
+        problems = schema_errors(inputs, agent.input_schema)
+        if problems:
+            raise BadRequest(f"inputs do not match the agent's inputSchema: {'; '.join(problems)}", field="inputs")
+        return inputs

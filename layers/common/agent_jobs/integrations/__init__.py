@@ -1,0 +1,1 @@
+"""Adapters to the world outside: agents over HTTPS, the LLM judge."""

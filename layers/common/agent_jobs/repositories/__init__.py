@@ -1,0 +1,1 @@
+"""Storage: PynamoDB table models and the repositories the domain talks to."""

@@ -1,0 +1,191 @@
+"""Jobs and their logs in DynamoDB. Status changes are written with their log entry in one transaction."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+
+from agent_jobs.errors import Conflict
+from agent_jobs.models.base import utc_now
+from agent_jobs.models.jobs import Job, JobLog, JobStatus, JobSummary
+from agent_jobs.repositories.paging import Page, decode_cursor, take
+from agent_jobs.repositories.records import to_entity, to_record
+from agent_jobs.repositories.tables import ALL_JOBS_KEY, JobLogRecord, JobRecord
+from agent_jobs.repositories.transactions import conditional, transaction
+
+STALE = "the job changed while this request ran; reload it and try again"
+MAX_LOGS = 500
+
+
+def new_log_id(created_at: str) -> str:
+    return f"{created_at}#{secrets.token_hex(4)}"
+
+
+def _set(attribute: Any, value: Any) -> Action:
+    return attribute.remove() if value is None else attribute.set(value)
+
+
+class JobRepository:
+    # --- reads -----------------------------------------------------------------------------------
+    def get(self, job_id: str) -> Job | None:
+        try:
+            return to_entity(JobRecord.get(job_id, consistent_read=True), Job)
+        except JobRecord.DoesNotExist:
+            return None
+
+    def list_for_user(
+        self, user_id: str, *, status: str | None, job_type: str | None, limit: int, token: str | None
+    ) -> Page[JobSummary]:
+        start = decode_cursor(token, expected={"user_id": user_id}, key_names={"id", "user_id", "created_at"})
+        condition = _filters(status, job_type)
+        records = JobRecord.by_user.query(
+            user_id,
+            scan_index_forward=False,
+            filter_condition=condition,
+            last_evaluated_key=start,
+            page_size=limit,
+        )
+        return take(_summaries(records), limit, lambda s: _key(s, "user_id", "created_at"))
+
+    def list_all(
+        self, *, status: str | None, job_type: str | None, limit: int, token: str | None
+    ) -> Page[JobSummary]:
+        if status:
+            start = decode_cursor(token, expected={"status": status}, key_names={"id", "status", "updated_at"})
+            records = JobRecord.by_status.query(
+                status,
+                scan_index_forward=False,
+                filter_condition=_filters(None, job_type),
+                last_evaluated_key=start,
+                page_size=limit,
+            )
+            return take(_summaries(records), limit, lambda s: _key(s, "status", "updated_at"))
+        start = decode_cursor(token, expected={"all_jobs": ALL_JOBS_KEY}, key_names={"id", "all_jobs", "created_at"})
+        keys = JobRecord.by_creation.query(
+            ALL_JOBS_KEY, scan_index_forward=False, last_evaluated_key=start, page_size=limit
+        )
+        items = (s for s in _fetch_summaries(keys, limit) if job_type is None or s.job_type == job_type)
+        return take(items, limit, lambda s: {**_key(s, "created_at"), "all_jobs": {"S": ALL_JOBS_KEY}})
+
+    def list_by_status(self, status: JobStatus, *, updated_before: str | None = None) -> Iterator[JobSummary]:
+        """Jobs in one status, oldest change first (sweeper and gauges)."""
+        condition = JobRecord.updated_at < updated_before if updated_before else None
+        return _summaries(JobRecord.by_status.query(status.value, range_key_condition=condition))
+
+    def logs(self, job_id: str, limit: int = MAX_LOGS) -> list[JobLog]:
+        records = JobLogRecord.query(job_id, limit=limit)
+        return [_log_entity(record) for record in records]
+
+    # --- writes ----------------------------------------------------------------------------------
+    def create(self, job: Job, log: JobLog) -> Job:
+        record = to_record(job, JobRecord)
+        with transaction(JobRecord, "a job with this id exists") as tx:
+            tx.save(record, condition=JobRecord.id.does_not_exist())
+            tx.save(_log_record(log))
+        return job.model_copy(update={"version": 1})
+
+    def write_transition(
+        self, job: Job, target: JobStatus, changes: dict[str, Any], log: JobLog, extra: Condition | None = None
+    ) -> Job:
+        """Moves ``job`` to ``target`` with ``changes`` if nobody changed it since it was read."""
+        now = log.created_at
+        update = {**changes, "status": target.value, "updated_at": now}
+        record = JobRecord(job.id)
+        record.version = job.version
+        actions = [_set(getattr(JobRecord, name), value) for name, value in update.items()]
+        condition = JobRecord.status == job.status.value
+        if extra is not None:
+            condition &= extra
+        with transaction(JobRecord, STALE) as tx:
+            tx.update(record, actions=actions, condition=condition)
+            tx.save(_log_record(log))
+        return job.model_copy(update={**update, "status": target, "version": job.version + 1})
+
+    def claim(self, job: Job, mark: str, attempt: int) -> Job:
+        """Sets an idempotency mark (``dispatched_attempt``/``judged_attempt``) to ``attempt`` once.
+
+        Raises :class:`Conflict` when the mark is already there or the job moved on.
+        """
+        attribute = getattr(JobRecord, mark)
+        record = JobRecord(job.id)
+        condition = (
+            (JobRecord.status == JobStatus.IN_PROGRESS.value)
+            & (JobRecord.attempt == attempt)
+            & (attribute < attempt)
+        )
+        with conditional("already claimed"):
+            record.update(actions=[attribute.set(attempt)], condition=condition, add_version_condition=False)
+        return job.model_copy(update={mark: attempt})
+
+    def add_log(self, log: JobLog) -> None:
+        _log_record(log).save()
+
+    def touch(self, job: Job) -> None:
+        """Marks progress (updated_at) without a status change; used while a job waits on a checkpoint."""
+        record = JobRecord(job.id)
+        with conditional(STALE):
+            record.update(
+                actions=[JobRecord.updated_at.set(utc_now())],
+                condition=JobRecord.status == job.status.value,
+                add_version_condition=False,
+            )
+
+
+def _filters(status: str | None, job_type: str | None) -> Condition | None:
+    condition: Condition | None = None
+    if status:
+        condition = JobRecord.status == status
+    if job_type:
+        by_type = JobRecord.job_type == job_type
+        condition = by_type if condition is None else condition & by_type
+    return condition
+
+
+def _summaries(records: Iterator[JobRecord]) -> Iterator[JobSummary]:
+    for record in records:
+        yield to_entity(record, JobSummary)
+
+
+def _fetch_summaries(keys: Iterator[JobRecord], chunk: int) -> Iterator[JobSummary]:
+    """Full items for a keys-only index, fetched with BatchGet in index order."""
+    batch: list[str] = []
+    for key in keys:
+        batch.append(key.id)
+        if len(batch) >= min(chunk, 100):
+            yield from _batch_get(batch)
+            batch = []
+    if batch:
+        yield from _batch_get(batch)
+
+
+def _batch_get(ids: list[str]) -> Iterator[JobSummary]:
+    found = {record.id: record for record in JobRecord.batch_get(ids)}
+    for job_id in ids:
+        if job_id in found:
+            yield to_entity(found[job_id], JobSummary)
+
+
+def _key(summary: JobSummary, *names: str) -> dict[str, Any]:
+    key = {"id": {"S": summary.id}}
+    for name in names:
+        key[name] = {"S": str(getattr(summary, name))}
+    return key
+
+
+def _log_record(log: JobLog) -> JobLogRecord:
+    record = to_record(log, JobLogRecord)
+    record.log_id = log.id
+    return record
+
+
+def _log_entity(record: JobLogRecord) -> JobLog:
+    values = {**record.attribute_values, "id": record.log_id}
+    values.pop("log_id", None)
+    return JobLog.model_validate({k: v for k, v in values.items() if v is not None})
+
+
+__all__ = ["Conflict", "JobRepository", "new_log_id"]
