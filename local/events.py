@@ -21,7 +21,11 @@ def http_event(
     headers: dict[str, str] | None = None,
     claims: dict[str, Any] | None = None,
     source_ip: str = "127.0.0.1",
+    raw_query: str | None = None,
+    scopes: list[str] | None = None,
 ) -> dict[str, Any]:
+    """``raw_query`` keeps a request's query string as sent (default: ``query`` encoded); ``scopes`` are an
+    access token's scopes, as the JWT authorizer passes them."""
     raw_body = body.encode() if isinstance(body, str) else body
     is_text = True
     text: str | None = None
@@ -38,7 +42,13 @@ def http_event(
         "accountId": "000000000000",
         "apiId": "local",
         "domainName": "localhost",
-        "http": {"method": route.method, "path": path, "protocol": "HTTP/1.1", "sourceIp": source_ip, "userAgent": lowered.get("user-agent", "")},
+        "http": {
+            "method": route.method,
+            "path": path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": source_ip,
+            "userAgent": lowered.get("user-agent", ""),
+        },
         "requestId": uuid.uuid4().hex,
         "routeKey": f"{route.method} {route.path}",
         "stage": "$default",
@@ -46,12 +56,12 @@ def http_event(
         "timeEpoch": int(now * 1000),
     }
     if claims is not None:
-        context["authorizer"] = {"jwt": {"claims": claims, "scopes": None}}
+        context["authorizer"] = {"jwt": {"claims": claims, "scopes": scopes}}
     return {
         "version": "2.0",
         "routeKey": f"{route.method} {route.path}",
         "rawPath": path,
-        "rawQueryString": urlencode(query or {}),
+        "rawQueryString": urlencode(query or {}) if raw_query is None else raw_query,
         "headers": lowered,
         "queryStringParameters": query or None,
         "pathParameters": path_params or None,

@@ -49,8 +49,9 @@ class Api:
     def as_user(self, user: str | None, *, admin: bool = False) -> Api:
         return Api(user, ["admins"] if admin else [])
 
-    def call(self, method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None,
-             raw: str | None = None) -> Reply:
+    def call(
+        self, method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None, raw: str | None = None
+    ) -> Reply:
         found = match_route(method, path)
         assert found, f"no route for {method} {path}"
         route, params = found
@@ -64,7 +65,11 @@ class Api:
         module = importlib.import_module(f"functions.{route.function}.handler")
         result = module.handler(event, LambdaContext())
         text = result.get("body") or "{}"
-        parsed = json.loads(text) if result.get("headers", {}).get("Content-Type", "").startswith("application/json") else {"raw": text}
+        parsed = (
+            json.loads(text)
+            if result.get("headers", {}).get("Content-Type", "").startswith("application/json")
+            else {"raw": text}
+        )
         return Reply(result["statusCode"], parsed, result.get("headers", {}))
 
     def get(self, path: str, **kwargs: Any) -> Reply:
@@ -113,3 +118,59 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
         for message in messages:
             bodies.append(json.loads(message["Body"]))
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _queue_arn(queue_url: str) -> str:
+    name = queue_url.rstrip("/").split("/")[-1]
+    return f"arn:aws:sqs:{os.environ['AWS_REGION']}:123456789012:{name}"
+
+
+def deliver(queue_url: str, function: str, *, max_messages: int = 10) -> int:
+    """Plays one poll of an event source mapping: receive a batch, invoke the consumer, delete what
+    succeeded; failed messages become visible again at once (as if their visibility timeout passed)."""
+    sqs = boto3.client("sqs", region_name=os.environ["AWS_REGION"])
+    got = sqs.receive_message(
+        QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0, AttributeNames=["All"]
+    )
+    messages = got.get("Messages", [])
+    if not messages:
+        return 0
+    arn = _queue_arn(queue_url)
+    records = [
+        {
+            "messageId": m["MessageId"],
+            "receiptHandle": m["ReceiptHandle"],
+            "body": m["Body"],
+            "attributes": m.get("Attributes", {}),
+            "messageAttributes": {},
+            "md5OfBody": m.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": os.environ["AWS_REGION"],
+        }
+        for m in messages
+    ]
+    module = importlib.import_module(f"functions.{function}.handler")
+    result = module.handler({"Records": records}, LambdaContext())
+    failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
+    for m in messages:
+        if m["MessageId"] in failed:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
+        else:
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+    return len(messages)
+
+
+def run_queues(env: dict[str, str], *, rounds: int = 50) -> None:
+    """Delivers every queue (and DLQ) to its consumer until all are empty, as the event source mappings would."""
+    from agent_jobs.catalog import QUEUES
+
+    for _ in range(rounds):
+        moved = 0
+        for spec in QUEUES:
+            setting = spec.setting.upper()
+            moved += deliver(env[setting], spec.consumer)
+            moved += deliver(env[f"{setting.removesuffix('_URL')}_DLQ_URL"], spec.consumer)
+        if not moved:
+            return
+    raise AssertionError("queues did not drain")

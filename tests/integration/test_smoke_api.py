@@ -2,8 +2,15 @@ from tests.integration.conftest import Api, drain
 
 
 def test_create_and_get(api: Api, aws: dict[str, str]) -> None:
-    created = api.post("/api/agent-jobs", {"jobType": "simple-task", "taskDescription": "Process user data",
-                                           "inputData": {"userId": "user-123"}, "priority": 5})
+    created = api.post(
+        "/api/agent-jobs",
+        {
+            "jobType": "simple-task",
+            "taskDescription": "Process user data",
+            "inputData": {"userId": "user-123"},
+            "priority": 5,
+        },
+    )
     assert created.status == 201, created.body
     job = created.body["job"]
     assert job["status"] == "PENDING" and job["taskDescription"] == "Process user data"

@@ -59,3 +59,10 @@ class AgentCallError(Exception):
 
 class JudgeUnavailable(Exception):
     """The judge gave no verdict (timeout, 5xx, unparsable answer). Never a pass."""
+
+
+class ServiceUnavailable(DomainError):
+    """A dependency (the judge, a queue) cannot answer now; the client may retry."""
+
+    status_code = 503
+    code = "SERVICE_UNAVAILABLE"

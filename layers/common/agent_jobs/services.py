@@ -45,9 +45,14 @@ def services() -> Services:
 
 def reset() -> None:
     """Forget every cached setting, client and service (tests, after changing the environment)."""
+    import sys
+
     from agent_jobs.domain import policies
     from agent_jobs.integrations import aws
 
+    judge_factory = sys.modules.get("agent_jobs.integrations.judge_factory")
+    if judge_factory is not None:
+        judge_factory.judge.clear()
     get_settings.cache_clear()
     aws.client.cache_clear()
     policies._policies.cache_clear()

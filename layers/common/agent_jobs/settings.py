@@ -26,6 +26,7 @@ class Settings(BaseModel):
     validate_queue_url: str = ""
     checkpoint_queue_url: str = ""
     checkpoint_state_machine_arn: str = ""
+    execute_function_name: str = "agent-jobs-execute_job"  # its event source mappings are the "worker"
 
     # Execution behaviour
     auto_start_on_assign: bool = True  # seeds 000 (start at once) vs 001 (manual execute)

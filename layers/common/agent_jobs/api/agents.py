@@ -22,7 +22,7 @@ def list_agents() -> Response[dict[str, Any]]:
 
 
 @route(router, "GET", "/api/agents/{id}", summary="One agent")
-def get_agent(id: str) -> Response[dict[str, Any]]:  # noqa: A002
+def get_agent(id: str) -> Response[dict[str, Any]]:
     return ok(agent=services().agent_service.get(principal(router), id).to_api())
 
 
@@ -38,10 +38,10 @@ def create_agent(body: CreateAgentRequest) -> Response[dict[str, Any]]:
 
 
 @route(router, "PUT", "/api/admin/agents/{id}", summary="Change an agent (admin)")
-def update_agent(id: str, body: AgentFields) -> Response[dict[str, Any]]:  # noqa: A002
+def update_agent(id: str, body: AgentFields) -> Response[dict[str, Any]]:
     return ok(agent=services().agent_service.update(principal(router), id, body).to_api())
 
 
 @route(router, "DELETE", "/api/admin/agents/{id}", summary="Deactivate an agent (admin)")
-def delete_agent(id: str) -> Response[dict[str, Any]]:  # noqa: A002
+def delete_agent(id: str) -> Response[dict[str, Any]]:
     return ok(agent=services().agent_service.deactivate(principal(router), id).to_api())

@@ -8,6 +8,10 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
+    OpenAPIRequestValidationMiddleware,
+)
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from agent_jobs.api.responses import error
@@ -45,6 +49,17 @@ def authorize(app: APIGatewayHttpResolver, next_middleware: Callable[..., Respon
     return next_middleware(app)
 
 
+class AuthorizeThenValidate(OpenAPIRequestValidationMiddleware):
+    """Powertools runs request validation before any middleware given to ``use``; the size limit and
+    the caller's access are checked first, so 413/401/403 come before any 400 about the body."""
+
+    def handler(self, app: Any, next_middleware: NextMiddleware) -> Response:
+        def validate(resolver: Any) -> Response:
+            return super(AuthorizeThenValidate, self).handler(resolver, next_middleware)
+
+        return authorize(app, validate)
+
+
 def _domain_error(exc: DomainError) -> Response:
     if exc.status_code >= 500:
         logger.exception("server error")
@@ -56,6 +71,8 @@ def _validation_error(exc: RequestValidationError) -> Response:
     field = None
     for item in exc.errors():
         location = [str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")]
+        if item.get("type") == "json_invalid":  # its loc ends in the character offset, not a field
+            location = []
         name = ".".join(location) or "body"
         field = field or name
         message = str(item.get("msg", item.get("type", "invalid")))
@@ -65,7 +82,7 @@ def _validation_error(exc: RequestValidationError) -> Response:
 
 def build_resolver(*routers: Router, docs: bool = False) -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
-    app.use(middlewares=[authorize])
+    app._request_validation_middleware = AuthorizeThenValidate()
     for router in routers:
         app.include_router(router)
     app.exception_handler(DomainError)(_domain_error)
@@ -79,7 +96,7 @@ def build_resolver(*routers: Router, docs: bool = False) -> APIGatewayHttpResolv
         app.enable_swagger(path="/api/docs", title=TITLE, version="1.0.0")
 
         @app.get("/api/openapi.json", include_in_schema=False)
-        def _openapi() -> Response:
+        def _openapi() -> Response[str]:
             return Response(200, "application/json", app.get_openapi_json_schema(title=TITLE, version="1.0.0"))
 
     return app

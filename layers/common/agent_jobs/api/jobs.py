@@ -29,7 +29,10 @@ def create_job(body: CreateJobRequest) -> Response[dict[str, Any]]:
 
 @route(router, "GET", _paths(), summary="List my jobs, newest first")
 def list_jobs(
-    status: StatusFilter = None, job_type: JobTypeFilter = None, limit: Limit = 20, next_token: NextToken = None
+    status: StatusFilter = None,
+    job_type: JobTypeFilter = None,
+    limit: Limit = 20,
+    next_token: NextToken = None,
 ) -> Response[dict[str, Any]]:
     page = services().job_service.list_mine(
         principal(router), status=status, job_type=job_type, limit=limit, token=next_token
@@ -38,40 +41,40 @@ def list_jobs(
 
 
 @route(router, "GET", _paths("/{id}"), summary="A job with its logs, checkpoints and timeline")
-def get_job(id: str) -> Response[dict[str, Any]]:  # noqa: A002 - the path parameter's name
+def get_job(id: str) -> Response[dict[str, Any]]:
     detail = services().job_service.detail(principal(router), id)
     return ok(**detail.to_api())
 
 
 @route(router, "GET", _paths("/{id}/logs"), summary="A job's log, in order")
-def job_logs(id: str) -> Response[dict[str, Any]]:  # noqa: A002
+def job_logs(id: str) -> Response[dict[str, Any]]:
     logs = services().job_service.logs(principal(router), id)
     return ok(logs=[log.to_api() for log in logs])
 
 
 @route(router, "POST", _paths("/{id}/assign"), summary="Assign an agent (inputs checked against its inputSchema)")
-def assign(id: str, body: AssignRequest) -> Response[dict[str, Any]]:  # noqa: A002
+def assign(id: str, body: AssignRequest) -> Response[dict[str, Any]]:
     job = services().job_service.assign(principal(router), id, body.agent_id, body.inputs)
     return ok(job=job.to_api())
 
 
 @route(router, "POST", _paths("/{id}/auto-assign"), summary="Let the LLM pick an agent (in the background)")
-def auto_assign(id: str) -> Response[dict[str, Any]]:  # noqa: A002
+def auto_assign(id: str) -> Response[dict[str, Any]]:
     job = services().job_service.request_auto_assign(principal(router), id)
     return ok(202, job=job.to_api(), message="auto-assignment queued")
 
 
 @route(router, "POST", _paths("/{id}/cancel"), summary="Cancel the assignment")
-def cancel(id: str) -> Response[dict[str, Any]]:  # noqa: A002
+def cancel(id: str) -> Response[dict[str, Any]]:
     return ok(job=services().job_service.cancel(principal(router), id).to_api())
 
 
 @route(router, "POST", _paths("/{id}/execute"), summary="Send the job to its agent")
-def execute(id: str) -> Response[dict[str, Any]]:  # noqa: A002
+def execute(id: str) -> Response[dict[str, Any]]:
     return ok(202, job=services().job_service.execute(principal(router), id).to_api())
 
 
 @route(router, "POST", _paths("/{id}/resubmit"), summary="Run the job again")
-def resubmit(id: str, body: OptionalReasonRequest | None = None) -> Response[dict[str, Any]]:  # noqa: A002
+def resubmit(id: str, body: OptionalReasonRequest | None = None) -> Response[dict[str, Any]]:
     reason = body.reason if body else None
     return ok(202, job=services().job_service.resubmit(principal(router), id, reason).to_api())

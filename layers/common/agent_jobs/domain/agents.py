@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from agent_jobs.domain.auth import Principal
-from agent_jobs.errors import NotFound
+from agent_jobs.errors import NotFound, UnsafeUrlError
 from agent_jobs.integrations.ssrf import check_url
 from agent_jobs.models.agents import Agent, AgentFields, AgentStatus, CreateAgentRequest
 from agent_jobs.models.base import utc_now
@@ -57,4 +57,7 @@ class AgentService:
         return self.agents.update(agent, {"status": AgentStatus.INACTIVE.value, "updated_at": utc_now()})
 
     def _check_endpoint(self, url: str) -> None:
-        check_url(url, allow_loopback_http=self.settings.allow_loopback_http_agents)
+        try:
+            check_url(url, allow_loopback_http=self.settings.allow_loopback_http_agents)
+        except UnsafeUrlError as exc:
+            raise UnsafeUrlError(f"endpointUrl: {exc.message}", field="endpointUrl") from exc

@@ -42,9 +42,7 @@ class JobDetail:
             checkpoints.append(body)
         pending = [c for c in checkpoints if c["status"] == CheckpointStatus.PENDING]
         job = self.job.to_api()
-        job["waitingFor"] = (
-            {"reason": "checkpoint approval", "checkpoint": pending[-1]} if pending else None
-        )
+        job["waitingFor"] = {"reason": "checkpoint approval", "checkpoint": pending[-1]} if pending else None
         timeline = [
             {"status": log.status.value, "at": log.created_at, "message": log.message}
             for log in self.logs
@@ -122,7 +120,7 @@ class JobService:
         )
         job = self.jobs.create(job, make_log(job, LogKind.PENDING, "job created", actor=principal.user_id))
         if agent is not None:
-            return self._assign(job, agent, inputs or {}, principal.user_id, JobEvent.ASSIGN)
+            return self.assign_agent(job, agent, inputs or {}, principal.user_id, JobEvent.ASSIGN)
         if request.auto_assign:
             self.dispatcher.request_assignment(job)
         return job
@@ -131,14 +129,14 @@ class JobService:
         job = self.get(principal, job_id)
         agent = self._active_agent(agent_id)
         checked = self._checked_inputs(agent, job.input_data if inputs is None else inputs)
-        return self._assign(job, agent, checked, principal.user_id, JobEvent.ASSIGN)
+        return self.assign_agent(job, agent, checked, principal.user_id, JobEvent.ASSIGN)
 
     def reassign(self, principal: Principal, job_id: str, agent_id: str, inputs: dict[str, Any] | None) -> Job:
         principal.require_admin()
         job = self.get(principal, job_id)
         agent = self._active_agent(agent_id)
         checked = self._checked_inputs(agent, job.input_data if inputs is None else inputs)
-        return self._assign(job, agent, checked, principal.user_id, JobEvent.REASSIGN)
+        return self.assign_agent(job, agent, checked, principal.user_id, JobEvent.REASSIGN)
 
     def request_auto_assign(self, principal: Principal, job_id: str) -> Job:
         job = self.get(principal, job_id)
@@ -176,7 +174,11 @@ class JobService:
         job = self.get(principal, job_id)
         changes = {"result": result} if result is not None else {}
         return apply(
-            self.jobs, job, JobEvent.FORCE_COMPLETE, f"completed by admin: {reason}", changes=changes,
+            self.jobs,
+            job,
+            JobEvent.FORCE_COMPLETE,
+            f"completed by admin: {reason}",
+            changes=changes,
             actor=principal.user_id,
         )
 
@@ -184,28 +186,38 @@ class JobService:
         """ASSIGNED/FAILED/RESUBMISSION_REQUIRED → IN_PROGRESS with the next attempt, then queued."""
         if not job.assigned_agent_id:
             raise Conflict("the job has no agent: assign one first")
-        started = apply(
-            self.jobs, job, JobEvent.START, message, changes={"attempt": job.attempt + 1}, actor=actor
-        )
+        started = apply(self.jobs, job, JobEvent.START, message, changes={"attempt": job.attempt + 1}, actor=actor)
         self.dispatcher.start(started)
         return started
 
-    # --- helpers ---------------------------------------------------------------------------------
-    def _assign(self, job: Job, agent: Agent, inputs: dict[str, Any], actor: str, event: JobEvent) -> Job:
+    def assign_agent(
+        self,
+        job: Job,
+        agent: Agent,
+        inputs: dict[str, Any],
+        actor: str,
+        event: JobEvent,
+        *,
+        note: str | None = None,
+        usage: Any = None,
+    ) -> Job:
+        """ASSIGN/REASSIGN to ``agent`` with checked ``inputs``; starts the job when auto-start is on."""
         assigned = apply(
             self.jobs,
             job,
             event,
-            f"assigned to agent {agent.name}",
+            f"assigned to agent {agent.name}" + (f": {note}" if note else ""),
             changes={"assigned_agent_id": agent.id, "agent_inputs": inputs},
             actor=actor,
             agent_id=agent.id,
             request={"agentId": agent.id, "inputs": inputs},
+            response=usage,
         )
         if self.settings.auto_start_on_assign:
             return self.start(assigned, actor, "execution started on assignment")
         return assigned
 
+    # --- helpers ---------------------------------------------------------------------------------
     def _active_agent(self, agent_id: str) -> Agent:
         agent = self.agents.get(agent_id)
         if agent is None or agent.status != AgentStatus.ACTIVE:

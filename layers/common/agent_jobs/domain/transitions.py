@@ -20,7 +20,7 @@ class JobEvent(StrEnum):
     MATCHING_FAILED = "MATCHING_FAILED"  # auto-assign found no agent
     CANCEL = "CANCEL"  # cancel the assignment
     START = "START"  # execute / resubmit: queued for the agent
-    PASS = "PASS"  # agent result valid, judge passed, checkpoints approved
+    PASS = "PASS"  # noqa: S105 - agent result valid, judge passed, checkpoints approved
     RETRY = "RETRY"  # judge failed, auto-resubmit with feedback
     REQUIRE_RESUBMISSION = "REQUIRE_RESUBMISSION"  # judge failed (or unavailable), no auto-retry left
     FAIL = "FAIL"  # agent unreachable, bad output, DLQ, stuck
@@ -62,7 +62,9 @@ def rule_for(current: JobStatus, event: JobEvent) -> Rule:
     rule = TRANSITIONS[event]
     if current not in rule.sources:
         allowed = ", ".join(sorted(rule.sources))
-        raise Conflict(f"cannot {event.value.lower().replace('_', ' ')} a job that is {current}; allowed from: {allowed}")
+        raise Conflict(
+            f"cannot {event.value.lower().replace('_', ' ')} a job that is {current}; allowed from: {allowed}"
+        )
     return rule
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import boto3
@@ -10,7 +10,7 @@ import boto3
 from agent_jobs.settings import get_settings
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str) -> Any:
     settings = get_settings()
-    return boto3.client(service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)
+    return boto3.client(service, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url)  # type: ignore[call-overload]

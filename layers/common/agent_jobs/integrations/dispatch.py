@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -32,14 +33,12 @@ class Dispatcher:
 
     def start_workflow(self, job: Job, policy: CheckpointPolicy) -> None:
         sfn = client("stepfunctions")
-        try:
+        with contextlib.suppress(sfn.exceptions.ExecutionAlreadyExists):  # a repeated start is harmless
             sfn.start_execution(
                 stateMachineArn=self.settings.checkpoint_state_machine_arn,
                 name=execution_name(job.id, job.attempt),
                 input=json.dumps(execution_input(job, policy, self.settings, self.execute_queue_url(job))),
             )
-        except sfn.exceptions.ExecutionAlreadyExists:
-            pass  # a repeated start of the same attempt is harmless
 
     def request_assignment(self, job: Job) -> None:
         self.send(self.settings.validate_queue_url, {"kind": "assign", "jobId": job.id})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from agent_jobs.models.base import ApiModel, json_size
 
@@ -75,8 +76,7 @@ class Job(ApiModel):
     created_at: str
     updated_at: str
     version: int = 0
-    dispatched_attempt: int = Field(default=0, exclude=True)  # idempotency marks, internal
-    judged_attempt: int = Field(default=0, exclude=True)
+    dispatched_attempt: int = Field(default=0, exclude=True)  # execute idempotency mark, internal
 
     def to_api(self) -> dict[str, Any]:
         body = super().to_api()
@@ -133,8 +133,8 @@ class CreateJobRequest(ApiModel):
 
     @field_validator("input_data", "inputs")
     @classmethod
-    def _limit_json(cls, value: Any) -> Any:
-        return _check_json_size(value, MAX_INPUT_BYTES, "inputData")
+    def _limit_json(cls, value: Any, info: ValidationInfo) -> Any:
+        return _check_json_size(value, MAX_INPUT_BYTES, to_camel(info.field_name or "inputData"))
 
     @model_validator(mode="after")
     def _one_description(self) -> CreateJobRequest:

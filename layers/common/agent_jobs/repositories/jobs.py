@@ -51,9 +51,7 @@ class JobRepository:
         )
         return take(_summaries(records), limit, lambda s: _key(s, "user_id", "created_at"))
 
-    def list_all(
-        self, *, status: str | None, job_type: str | None, limit: int, token: str | None
-    ) -> Page[JobSummary]:
+    def list_all(self, *, status: str | None, job_type: str | None, limit: int, token: str | None) -> Page[JobSummary]:
         if status:
             start = decode_cursor(token, expected={"status": status}, key_names={"id", "status", "updated_at"})
             records = JobRecord.by_status.query(
@@ -89,7 +87,12 @@ class JobRepository:
         return job.model_copy(update={"version": 1})
 
     def write_transition(
-        self, job: Job, target: JobStatus, changes: dict[str, Any], log: JobLog, extra: Condition | None = None
+        self,
+        job: Job,
+        target: JobStatus,
+        changes: dict[str, Any],
+        log: JobLog,
+        extra: Condition | None = None,
     ) -> Job:
         """Moves ``job`` to ``target`` with ``changes`` if nobody changed it since it was read."""
         now = log.created_at
@@ -105,34 +108,29 @@ class JobRepository:
             tx.save(_log_record(log))
         return job.model_copy(update={**update, "status": target, "version": job.version + 1})
 
-    def claim(self, job: Job, mark: str, attempt: int) -> Job:
-        """Sets an idempotency mark (``dispatched_attempt``/``judged_attempt``) to ``attempt`` once.
+    def claim_dispatch(self, job: Job) -> Job:
+        """Marks the job's current attempt as sent to the agent, once: the execute step's idempotency.
 
-        Raises :class:`Conflict` when the mark is already there or the job moved on.
+        Raises :class:`Conflict` when the attempt was already sent or the job moved on.
         """
-        attribute = getattr(JobRecord, mark)
         record = JobRecord(job.id)
+        record.version = job.version  # PynamoDB always bumps the version on update
+        now = utc_now()
         condition = (
             (JobRecord.status == JobStatus.IN_PROGRESS.value)
-            & (JobRecord.attempt == attempt)
-            & (attribute < attempt)
+            & (JobRecord.attempt == job.attempt)
+            & (JobRecord.dispatched_attempt < job.attempt)
         )
-        with conditional("already claimed"):
-            record.update(actions=[attribute.set(attempt)], condition=condition, add_version_condition=False)
-        return job.model_copy(update={mark: attempt})
+        with conditional("this attempt was already sent to the agent"):
+            record.update(
+                actions=[JobRecord.dispatched_attempt.set(job.attempt), JobRecord.updated_at.set(now)],
+                condition=condition,
+                add_version_condition=False,
+            )
+        return job.model_copy(update={"dispatched_attempt": job.attempt, "updated_at": now, "version": job.version + 1})
 
     def add_log(self, log: JobLog) -> None:
         _log_record(log).save()
-
-    def touch(self, job: Job) -> None:
-        """Marks progress (updated_at) without a status change; used while a job waits on a checkpoint."""
-        record = JobRecord(job.id)
-        with conditional(STALE):
-            record.update(
-                actions=[JobRecord.updated_at.set(utc_now())],
-                condition=JobRecord.status == job.status.value,
-                add_version_condition=False,
-            )
 
 
 def _filters(status: str | None, job_type: str | None) -> Condition | None:

@@ -18,9 +18,7 @@ def to_entity(record: Model, entity: type[E]) -> E:
 
 def to_record(entity: BaseModel, record: type[R]) -> R:
     attributes = record.get_attributes()
-    values: dict[str, Any] = {
-        name: getattr(entity, name) for name in type(entity).model_fields if name in attributes
-    }
+    values: dict[str, Any] = {name: getattr(entity, name) for name in type(entity).model_fields if name in attributes}
     values = {k: (v.value if hasattr(v, "value") else v) for k, v in values.items() if v is not None}
     values.pop("version", None)  # a new item: PynamoDB sets the version and its condition
     return record(**values)

@@ -103,7 +103,6 @@ class JobRecord(Model):
     auto_resubmit = BooleanAttribute(default=True)
     feedback = UnicodeAttribute(null=True)
     dispatched_attempt = NumberAttribute(default=0)  # execute idempotency: the attempt already sent
-    judged_attempt = NumberAttribute(default=0)  # validate idempotency: the attempt already judged
     all_jobs = UnicodeAttribute(default=ALL_JOBS_KEY)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -150,8 +149,8 @@ class AgentRecord(Model):
     id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     description = UnicodeAttribute(default="")
-    job_types = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
-    skills = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    job_types = ListAttribute(of=UnicodeAttribute, default=list)
+    skills = ListAttribute(of=UnicodeAttribute, default=list)
     endpoint_url = UnicodeAttribute()
     input_schema = JSONAttribute(null=True)
     output_schema = JSONAttribute(null=True)
@@ -233,5 +232,5 @@ def bind_tables(settings: Settings) -> None:
 
 def table_schema(model: type[Model]) -> dict[str, Any]:
     """Keys, attribute types and indexes of a model, in CreateTable's shape (for infra/ and local/)."""
-    schema: dict[str, Any] = dict(model._get_schema())  # noqa: SLF001 - PynamoDB's own schema builder
+    schema: dict[str, Any] = dict(model._get_schema())
     return schema

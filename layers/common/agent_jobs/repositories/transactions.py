@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
@@ -20,14 +18,18 @@ def _lost_race(exc: Exception) -> bool:
     reasons = getattr(exc, "cancellation_reasons", None) or []
     if any(reason is not None and reason.code in _LOST for reason in reasons):
         return True
-    return getattr(exc, "cause_response_code", None) in {"ConditionalCheckFailedException", "TransactionConflictException"}
+    return getattr(exc, "cause_response_code", None) in {
+        "ConditionalCheckFailedException",
+        "TransactionConflictException",
+    }
 
 
 @contextmanager
 def transaction(model: type[Model], conflict_message: str) -> Iterator[TransactWrite]:
-    """A TransactWrite on ``model``'s connection settings; a failed condition raises Conflict."""
-    meta: Any = model.Meta
-    connection = Connection(region=meta.region, host=meta.host)
+    """A TransactWrite on ``model``'s connection; a failed condition raises Conflict."""
+    # The model's own cached connection: a new Connection per write would build a botocore client
+    # (~50-100 ms) for every transition. ``bind_tables`` drops it when the settings change.
+    connection = model._get_connection().connection
     try:
         with TransactWrite(connection=connection) as tx:
             yield tx

@@ -1,0 +1,35 @@
+"""Execute queues (and their DLQs) → agents. A batch runs concurrently; failures are reported per message."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from agent_jobs.domain.dead_letters import settle_dead_letter
+from agent_jobs.domain.execution import execute
+from agent_jobs.domain.steps import from_dead_letters, http_client, message_of
+from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.services import services
+
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+
+async def record_handler(record: SQSRecord) -> None:
+    message = message_of(record)
+    logger.append_keys(job_id=message.job_id)
+    if from_dead_letters(record):
+        settle_dead_letter(services(), message)
+    else:
+        await execute(services(), http_client(), message)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return dict(async_process_partial_response(event, record_handler, processor, context))

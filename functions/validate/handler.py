@@ -1,0 +1,44 @@
+"""Validate queue (judge, auto-assign) and its DLQ, plus the admin re-check and validation routes."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    AsyncBatchProcessor,
+    EventType,
+    async_process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from agent_jobs.api import validation
+from agent_jobs.api.app import build_resolver
+from agent_jobs.domain.assignment import auto_assign
+from agent_jobs.domain.dead_letters import settle_dead_letter
+from agent_jobs.domain.steps import from_dead_letters, last_try, message_of
+from agent_jobs.domain.validation import validate
+from agent_jobs.integrations.judge_factory import judge
+from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.services import services
+
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+app = build_resolver(validation.router)
+
+
+async def record_handler(record: SQSRecord) -> None:
+    message = message_of(record)
+    logger.append_keys(job_id=message.job_id)
+    if from_dead_letters(record):
+        settle_dead_letter(services(), message)
+    elif message.kind == "assign":
+        await auto_assign(services(), judge, message, last_try=last_try(record))
+    else:
+        await validate(services(), judge, message, last_try=last_try(record))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return dict(async_process_partial_response(event, record_handler, processor, context))
+    return app.resolve(event, context)

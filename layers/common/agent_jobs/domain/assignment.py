@@ -1,0 +1,83 @@
+"""Auto-assignment (seed 003): shortlist ACTIVE agents that fit the job type, then let the LLM choose
+one and fill its inputSchema. The answer is checked with jsonschema before use."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from agent_jobs.domain.lifecycle import apply
+from agent_jobs.domain.schemas import schema_errors
+from agent_jobs.domain.transitions import JobEvent
+from agent_jobs.errors import Conflict, JudgeUnavailable
+from agent_jobs.models.agents import Agent, AgentStatus
+from agent_jobs.models.jobs import Job, JobStatus
+from agent_jobs.models.messages import StepMessage
+from agent_jobs.observability import logger
+from agent_jobs.services import Services
+
+ACTOR = "auto-assign"
+
+
+def shortlist(services: Services, job: Job) -> list[Agent]:
+    return [agent for agent in services.agents.list(AgentStatus.ACTIVE) if agent.fits(job.job_type)]
+
+
+async def auto_assign(services: Services, judge_factory: Any, message: StepMessage, *, last_try: bool) -> None:
+    job = await asyncio.to_thread(services.jobs.get, message.job_id)
+    if job is None or job.status != JobStatus.PENDING:
+        return
+    candidates = await asyncio.to_thread(shortlist, services, job)
+    if not candidates:
+        await asyncio.to_thread(_no_match, services, job, f"no active agent handles job type {job.job_type!r}")
+        return
+    only = candidates[0]
+    if len(candidates) == 1 and not schema_errors(job.input_data, only.input_schema):
+        reason = "the only fitting agent; the job's inputData matches its inputSchema"
+        await asyncio.to_thread(_assign, services, job, only, job.input_data, reason, None)
+        return
+    try:
+        choice = await judge_factory().choose_agent(job=_job_view(job), candidates=[_candidate(a) for a in candidates])
+    except JudgeUnavailable as exc:
+        if not last_try:
+            raise
+        await asyncio.to_thread(_no_match, services, job, f"matching unavailable: {exc}")
+        return
+    chosen = next(agent for agent in candidates if agent.id == choice.choice.agentId)
+    usage = {"model": choice.model, "usage": choice.usage}
+    await asyncio.to_thread(_assign, services, job, chosen, choice.choice.inputs, choice.choice.reason, usage)
+
+
+def _assign(services: Services, job: Job, agent: Agent, inputs: dict[str, Any], reason: str, usage: Any) -> None:
+    try:
+        services.job_service.assign_agent(job, agent, inputs, ACTOR, JobEvent.ASSIGN, note=reason, usage=usage)
+    except Conflict:
+        logger.info("job changed while it was matched", extra={"job_id": job.id})
+
+
+def _no_match(services: Services, job: Job, reason: str) -> None:
+    try:
+        apply(services.jobs, job, JobEvent.MATCHING_FAILED, reason, actor=ACTOR)
+    except Conflict:
+        logger.info("job changed while it was matched", extra={"job_id": job.id})
+
+
+def _job_view(job: Job) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "description": job.description,
+        "jobType": job.job_type,
+        "inputData": job.input_data,
+        "acceptanceCriteria": job.acceptance_criteria,
+    }
+
+
+def _candidate(agent: Agent) -> dict[str, Any]:
+    return {
+        "id": agent.id,
+        "name": agent.name,
+        "description": agent.description,
+        "jobTypes": agent.job_types,
+        "skills": agent.skills,
+        "inputSchema": agent.input_schema or {"type": "object"},
+    }

@@ -1,0 +1,28 @@
+"""The body of every queue message the platform sends (our functions and the state machine)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MessageKind = Literal[
+    "execute",  # execute queues: call the agent
+    "validate",  # validate queue: judge the agent's output
+    "assign",  # validate queue: auto-assign (the LLM picks an agent)
+    "checkpoint",  # checkpoint queue: a workflow waits for a human decision
+    "checkpoint-expired",  # checkpoint queue: nobody decided in time
+    "finalize",  # checkpoint queue: every checkpoint approved, complete the job
+    "workflow-timeout",  # checkpoint queue: a workflow step timed out
+]
+
+
+class StepMessage(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    kind: MessageKind
+    job_id: str = Field(alias="jobId", min_length=1, max_length=64)
+    attempt: int = 0
+    task_token: str | None = Field(default=None, alias="taskToken", repr=False)
+    stage: str | None = None
+    error: str | None = None

@@ -1,0 +1,1 @@
+"""The local stack: the whole platform on one machine, no AWS account."""
