@@ -174,3 +174,23 @@ def run_queues(env: dict[str, str], *, rounds: int = 50) -> None:
         if not moved:
             return
     raise AssertionError("queues did not drain")
+
+
+def run_until(env: dict[str, str], done: Any, *, timeout: float = 20.0) -> None:
+    """Delivers queues until ``done()`` is true (Step Functions sends its messages from its own thread)."""
+    import time
+
+    from agent_jobs.catalog import QUEUES
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if done():
+            return
+        moved = 0
+        for spec in QUEUES:
+            setting = spec.setting.upper()
+            moved += deliver(env[setting], spec.consumer)
+            moved += deliver(env[f"{setting.removesuffix('_URL')}_DLQ_URL"], spec.consumer)
+        if not moved:
+            time.sleep(0.05)
+    raise AssertionError("condition not reached before the timeout")

@@ -1,0 +1,43 @@
+"""Checkpoint queue (the workflow's human waits) and its DLQ, the checkpoint API and the admin page."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from agent_jobs.api import admin_page
+from agent_jobs.api import checkpoints as checkpoint_routes
+from agent_jobs.api.app import build_resolver
+from agent_jobs.domain import checkpoints
+from agent_jobs.domain.dead_letters import settle_dead_letter
+from agent_jobs.domain.steps import from_dead_letters, message_of
+from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.services import services
+
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+app = build_resolver(checkpoint_routes.router, admin_page.router)
+STEPS = {
+    "checkpoint": checkpoints.raise_checkpoint,
+    "checkpoint-expired": checkpoints.expire_from_workflow,
+    "finalize": checkpoints.finalize,
+    "workflow-timeout": checkpoints.workflow_timeout,
+}
+
+
+def record_handler(record: SQSRecord) -> None:
+    message = message_of(record)
+    logger.append_keys(job_id=message.job_id)
+    if from_dead_letters(record):
+        settle_dead_letter(services(), message)
+    else:
+        STEPS[message.kind](services(), message)
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if "Records" in event:
+        return dict(process_partial_response(event, record_handler, processor, context))
+    return app.resolve(event, context)

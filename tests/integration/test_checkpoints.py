@@ -1,0 +1,200 @@
+"""Human checkpoints on moto with real Step Functions execution: the seed 004 workflow, asserted
+through the API and the execution history."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from agent_jobs.services import reset
+from tests.fixtures.agent_server import AgentServer
+from tests.fixtures.openai_server import OpenAICompatServer, pass_reply
+from tests.integration.conftest import Api, run_until
+
+SECRET = "whsec-test-secret-0123456789"
+CODE_FILES = [{"path": "lib/auth.ts", "content": "export function authenticate() { return true; }"}]
+
+
+@pytest.fixture
+def stack(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    judge = OpenAICompatServer(lambda request: pass_reply())
+    judge.start()
+    with AgentServer(secret=SECRET) as agents:
+        for name, value in {
+            "ALLOW_LOOPBACK_HTTP_AGENTS": "true",
+            "OPENAI_BASE_URL": judge.base_url,
+            "OPENAI_API_KEY": "test-key",
+            "AGENT_RETRY_BASE_SECONDS": "0.01",
+        }.items():
+            monkeypatch.setenv(name, value)
+        reset()
+        yield {"env": aws, "agents": agents, "judge": judge}
+    judge.stop()
+
+
+def register(admin: Api, url: str, job_type: str) -> str:
+    reply = admin.post(
+        "/api/admin/agents",
+        {"name": f"{job_type}-agent", "endpointUrl": url, "secret": SECRET, "jobTypes": [job_type]},
+    )
+    assert reply.status == 201, reply.body
+    return str(reply.body["agent"]["id"])
+
+
+def create(api: Api, agent_id: str, job_type: str, **extra: Any) -> str:
+    body = {
+        "jobType": job_type,
+        "taskDescription": "Generate authentication module",
+        "acceptanceCriteria": "The files implement authentication",
+        "inputData": {"files": CODE_FILES, "description": "User authentication module"},
+        "priority": 8,
+        "agentId": agent_id,
+        **extra,
+    }
+    reply = api.post("/api/agent-jobs", body)
+    assert reply.status == 201, reply.body
+    return str(reply.body["job"]["id"])
+
+
+def status_of(api: Api, job_id: str) -> str:
+    return str(api.get(f"/api/agent-jobs/{job_id}").body["job"]["status"])
+
+
+def pending_checkpoints(api: Api, job_id: str) -> list[dict[str, Any]]:
+    reply = api.get(f"/api/agent-jobs/{job_id}/checkpoints")
+    assert reply.status == 200, reply.body
+    return [c for c in reply.body["checkpoints"] if c["status"] == "PENDING"]
+
+
+def history(job_id: str, attempt: int = 1) -> list[str]:
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
+    arn = machine.replace(":stateMachine:", ":execution:") + f":{job_id}-{attempt}"
+    events = sfn.get_execution_history(executionArn=arn)["events"]
+    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+
+
+def test_code_generation_complete_workflow(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    """Seed 004's "Complete Workflow Example": create → checkpoint appears → approve → COMPLETED."""
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    run_until(env, lambda: bool(pending_checkpoints(api, job_id)))
+    (checkpoint,) = pending_checkpoints(api, job_id)
+    assert checkpoint["stage"] == "code-review" and "taskToken" not in checkpoint
+    assert checkpoint["data"]["result"]["files"] == CODE_FILES  # the admin reviews the generated files
+    detail = api.get(f"/api/jobs/{job_id}").body
+    assert detail["job"]["status"] == "IN_PROGRESS"
+    assert detail["job"]["waitingFor"]["checkpoint"]["id"] == checkpoint["id"]
+    listed = admin.get("/api/admin/agent-checkpoints").body["checkpoints"]
+    assert [c["id"] for c in listed] == [checkpoint["id"]]
+    shown = admin.get(f"/api/admin/agent-checkpoints/{checkpoint['id']}").body
+    assert shown["job"]["id"] == job_id and shown["logs"]
+
+    approved = admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}")
+    assert approved.status == 200, approved.body
+    assert approved.body["checkpoint"]["status"] == "APPROVED"
+    assert approved.body["checkpoint"]["approvedBy"] == "root-admin" and approved.body["checkpoint"]["approvedAt"]
+    run_until(env, lambda: status_of(api, job_id) == "COMPLETED")
+    assert history(job_id) == [
+        "Execute",
+        "AfterExecuteCheckpoints",
+        "Validate",
+        "Passed?",
+        "BeforeCompletionCheckpoints",
+        "AwaitDecision",
+        "Finalize",
+    ]
+    job = api.get(f"/api/jobs/{job_id}").body["job"]
+    assert job["result"]["result"]["files"] == CODE_FILES and job["waitingFor"] is None
+
+
+def test_data_processing_approves_every_checkpoint(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "data-processing"), "data-processing")
+    stages = []
+    for _ in range(2):
+        run_until(env, lambda: bool(pending_checkpoints(api, job_id)))
+        (checkpoint,) = pending_checkpoints(api, job_id)
+        stages.append(checkpoint["stage"])
+        assert admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}").status == 200
+    run_until(env, lambda: status_of(api, job_id) == "COMPLETED")
+    assert stages == ["output-review", "final-review"]
+    all_checkpoints = api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"]
+    assert sorted(c["status"] for c in all_checkpoints) == ["APPROVED", "APPROVED"]
+
+
+def test_reject_rejects_the_job_with_the_reason(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    run_until(env, lambda: bool(pending_checkpoints(api, job_id)))
+    (checkpoint,) = pending_checkpoints(api, job_id)
+    assert admin.delete(f"/api/admin/agent-checkpoints/{checkpoint['id']}", {}).status == 400  # reason required
+    reply = admin.delete(
+        f"/api/admin/agent-checkpoints/{checkpoint['id']}", {"reason": "Code doesn't meet security standards"}
+    )
+    assert reply.status == 200, reply.body
+    assert reply.body["checkpoint"]["rejectionReason"] == "Code doesn't meet security standards"
+    detail = api.get(f"/api/jobs/{job_id}").body
+    assert detail["job"]["status"] == "REJECTED"
+    assert "security standards" in detail["logs"][-1]["message"]
+    run_until(env, lambda: history(job_id)[-1] == "Stopped")
+
+
+def test_checkpoint_expires(stack: dict[str, Any], api: Api, admin: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHECKPOINT_TIMEOUT_SECONDS", "1")
+    reset()
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    run_until(env, lambda: status_of(api, job_id) == "REJECTED", timeout=30)
+    (checkpoint,) = api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"]
+    assert checkpoint["status"] == "EXPIRED"
+    assert "expired" in api.get(f"/api/jobs/{job_id}").body["logs"][-1]["message"]
+
+
+def test_racing_decisions_one_wins(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    run_until(env, lambda: bool(pending_checkpoints(api, job_id)))
+    (checkpoint,) = pending_checkpoints(api, job_id)
+    path = f"/api/admin/agent-checkpoints/{checkpoint['id']}"
+    replies: list[int] = []
+    barrier = threading.Barrier(2)
+
+    def decide(action: str) -> None:
+        barrier.wait()
+        reply = admin.post(path) if action == "approve" else admin.delete(path, {"reason": "no"})
+        replies.append(reply.status)
+
+    threads = [threading.Thread(target=decide, args=(a,)) for a in ("approve", "reject")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(replies) == [200, 409]
+    final = admin.get(path).body["checkpoint"]["status"]
+    run_until(env, lambda: status_of(api, job_id) in {"COMPLETED", "REJECTED"})
+    assert status_of(api, job_id) == ("COMPLETED" if final == "APPROVED" else "REJECTED")
+
+
+def test_access_rules(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    run_until(env, lambda: bool(pending_checkpoints(api, job_id)))
+    (checkpoint,) = pending_checkpoints(api, job_id)
+    assert api.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}").status == 403
+    assert api.get("/api/admin/agent-checkpoints").status == 403
+    assert api.as_user("mallory").get(f"/api/agent-jobs/{job_id}/checkpoints").status == 404
+    assert api.as_user(None).get(f"/api/agent-jobs/{job_id}/checkpoints").status == 401
+    assert admin.post("/api/admin/agent-checkpoints/nope").status == 404
+    assert pending_checkpoints(api, job_id)[0]["status"] == "PENDING"
+
+
+def test_simple_task_has_no_checkpoint(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "simple-task"), "simple-task", priority=5)
+    run_until(env, lambda: status_of(api, job_id) == "COMPLETED")
+    assert api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"] == []
