@@ -34,7 +34,7 @@ dev: install
 	$(PY) -m local.stack
 
 token: install
-	$(PY) -m local.token $(USER_NAME) $(if $(ADMIN),--admin,)
+	$(PY) -m local.token $(USER) $(if $(ADMIN),--admin,)
 
 synth: install
 	$(PY) infra/app.py
