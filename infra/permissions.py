@@ -1,0 +1,70 @@
+"""What each function may touch, as data: the least-privilege matrix the Lambdas construct applies.
+
+Consuming a queue (and its DLQ) is not listed: the event source mappings of ``catalog.QUEUES`` grant
+exactly that to the queue's consumer. Everything else a function needs must be written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent_jobs.catalog import EXECUTE_QUEUE_KEYS, FUNCTIONS, QUEUES
+from agent_jobs.repositories.tables import TABLES
+
+ALL_TABLES = tuple(TABLES)  # Settings fields: jobs_table, job_logs_table, agents_table, checkpoints_table
+ALL_QUEUES = tuple(spec.key for spec in QUEUES)
+
+START_EXECUTION = "states:StartExecution"
+TASK_SUCCESS = "states:SendTaskSuccess"
+TASK_FAILURE = "states:SendTaskFailure"
+
+
+@dataclass(frozen=True)
+class FunctionAccess:
+    read_tables: tuple[str, ...] = ()
+    write_tables: tuple[str, ...] = ()  # implies read
+    send_to: tuple[str, ...] = ()  # queue keys: sqs:SendMessage (+ GetQueueUrl/GetQueueAttributes)
+    queue_attributes: tuple[str, ...] = ()  # queue keys: sqs:GetQueueAttributes on the queue and its DLQ
+    state_machine_actions: tuple[str, ...] = ()  # on the checkpoint state machine
+    reads_openai_secret: bool = False
+    controls_execute_workers: bool = False  # enable/disable/read the execute queues' event source mappings
+
+
+ACCESS: dict[str, FunctionAccess] = {
+    # Jobs API: stores jobs and their logs, reads agents and checkpoints, queues work, starts workflows.
+    "create_job": FunctionAccess(
+        write_tables=ALL_TABLES,
+        send_to=(*EXECUTE_QUEUE_KEYS, "validate"),
+        state_machine_actions=(START_EXECUTION,),
+    ),
+    # Calls agents; reports a workflow step back with its task token.
+    "execute_job": FunctionAccess(
+        read_tables=("agents_table",),
+        write_tables=("jobs_table", "job_logs_table"),
+        send_to=("validate",),
+        state_machine_actions=(TASK_SUCCESS, TASK_FAILURE),
+    ),
+    # The judge, auto-assign and re-check: may resubmit (execute queues) or restart a workflow attempt.
+    "validate": FunctionAccess(
+        write_tables=ALL_TABLES,
+        send_to=EXECUTE_QUEUE_KEYS,
+        state_machine_actions=(TASK_SUCCESS, TASK_FAILURE, START_EXECUTION),
+        reads_openai_secret=True,
+    ),
+    # Checkpoint API and consumer: approve -> SendTaskSuccess, reject -> SendTaskFailure.
+    "checkpoints": FunctionAccess(
+        write_tables=ALL_TABLES,
+        state_machine_actions=(TASK_SUCCESS, TASK_FAILURE),
+    ),
+    # Stats, gauges, worker control and the sweeper (fails stuck jobs, expires checkpoints, logs why).
+    "metrics": FunctionAccess(
+        read_tables=ALL_TABLES,
+        write_tables=("jobs_table", "job_logs_table", "checkpoints_table"),
+        queue_attributes=ALL_QUEUES,
+        state_machine_actions=(TASK_FAILURE,),
+        controls_execute_workers=True,
+    ),
+}
+
+if set(ACCESS) != set(FUNCTIONS):
+    raise RuntimeError(f"infra/permissions.py and catalog.FUNCTIONS disagree: {set(ACCESS) ^ set(FUNCTIONS)}")
