@@ -8,7 +8,7 @@ import aws_cdk as cdk
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
-from agent_jobs.catalog import FUNCTIONS, QUEUES, QueueSpec
+from agent_jobs.catalog import DLQ_SUFFIX, FUNCTIONS, QUEUES, QueueSpec
 from infra import constants as c
 
 
@@ -38,12 +38,15 @@ class Queues(Construct):
     def __init__(self, scope: Construct, construct_id_: str) -> None:
         super().__init__(scope, construct_id_)
         self.by_key: dict[str, DeployedQueue] = {}
+        stack_name = cdk.Stack.of(self).stack_name
         for spec in QUEUES:
             name = construct_id(spec.key)
+            # Explicit names: the code recognises a DLQ (and finds it from its queue) by the "-dlq" suffix.
             # The DLQ is drained by the same consumer (it fails the job), so it gets the same timeout.
             dlq = sqs.Queue(
                 self,
                 f"{name}Dlq",
+                queue_name=f"{stack_name}-{spec.key}{DLQ_SUFFIX}",
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
                 visibility_timeout=visibility_timeout(spec),
@@ -52,6 +55,7 @@ class Queues(Construct):
             queue = sqs.Queue(
                 self,
                 name,
+                queue_name=f"{stack_name}-{spec.key}",
                 encryption=sqs.QueueEncryption.SQS_MANAGED,
                 enforce_ssl=True,
                 visibility_timeout=visibility_timeout(spec),

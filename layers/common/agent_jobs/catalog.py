@@ -63,6 +63,7 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("checkpoint", "checkpoints", batch_size=10, max_concurrency=2),
 )
 EXECUTE_QUEUE_KEYS = ("execute", "execute-high")  # the "worker" of seed 004
+DLQ_SUFFIX = "-dlq"  # a queue's dead-letter queue has its name plus this (infra/ and local/ name them so)
 
 
 def _route(method: str, path: str, function: str, access: Access = Access.USER) -> Route:

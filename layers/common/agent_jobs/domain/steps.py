@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from agent_jobs.catalog import QUEUES
+from agent_jobs.catalog import DLQ_SUFFIX, QUEUES
 from agent_jobs.integrations.agent_client import new_http_client
 from agent_jobs.integrations.per_loop import PerLoop
 from agent_jobs.models.messages import StepMessage
@@ -19,7 +19,7 @@ def message_of(record: SQSRecord) -> StepMessage:
 
 
 def from_dead_letters(record: SQSRecord) -> bool:
-    return record.event_source_arn.endswith("-dlq")
+    return record.event_source_arn.endswith(DLQ_SUFFIX)
 
 
 def last_try(record: SQSRecord) -> bool:
