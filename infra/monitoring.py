@@ -20,6 +20,7 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from agent_jobs.metrics_catalog import BY_NAME, GAUGED_STATUSES, JUDGE_TASKS, VERDICTS
 from infra import constants as c
 from infra.config import StackConfig
 from infra.lambdas import function_id
@@ -89,46 +90,68 @@ class AppAlarm:
         )
 
 
-# --- the application's metrics (DESIGN §8); placeholders until the functions emit them -----------------
-JOBS_COMPLETED = AppMetric("JobsCompleted")
-JOBS_FAILED = AppMetric("JobsFailed")
-OLDEST_PENDING_CHECKPOINT = AppMetric("OldestPendingCheckpointAgeSeconds", statistic="Maximum")
+# --- the application's metrics (DESIGN §8): names and statistics come from agent_jobs.metrics_catalog -------
+def app(name: str, statistic: str | None = None, label: str | None = None, **dimensions: str) -> AppMetric:
+    """A catalogued metric (a typo fails synth); with no dimensions, the service-wide roll-up."""
+    spec = BY_NAME[name]
+    return AppMetric(name, statistic or spec.statistic, label, {**SERVICE_DIMENSIONS, **dimensions})
+
+
+JOBS_COMPLETED = app("JobsCompleted")
+JOBS_FAILED = app("JobsFailed")
+OLDEST_PENDING_CHECKPOINT = app("OldestPendingCheckpointAgeSeconds")
 
 APP_PANELS: tuple[Panel, ...] = (
+    Panel("Throughput (jobs)", (app("JobsCreated", label="created"), app("JobsCompleted", label="completed"))),
     Panel(
-        "Jobs",
+        "Outcomes",
         (
-            AppMetric("JobsCreated"),
             JOBS_COMPLETED,
             JOBS_FAILED,
-            AppMetric("JobsRejected"),
-            AppMetric("JobsResubmitted"),
+            app("JobsRejected"),
+            app("JobsResubmissionRequired"),
+            app("JobsRetried"),
+            app("JobsResubmitted"),
         ),
     ),
-    Panel("Job duration (s)", (AppMetric("JobDurationSeconds", "p50"), AppMetric("JobDurationSeconds", "p90"))),
-    Panel("Agents", (AppMetric("AgentLatencyMs", "p90"), AppMetric("AgentErrors"))),
+    Panel(
+        "Job duration to COMPLETED (s)",
+        tuple(app("JobDurationSeconds", stat, label=stat, status="COMPLETED") for stat in ("p50", "p90", "p99")),
+    ),
+    Panel(
+        "Agent calls",
+        (
+            app("AgentCallLatencyMs", "p50", label="latency p50 (ms)"),
+            app("AgentCallLatencyMs", "p90", label="latency p90 (ms)"),
+            app("AgentCallErrors", label="errors"),
+        ),
+    ),
     Panel(
         "Judge",
         (
-            AppMetric("JudgePassed"),
-            AppMetric("JudgeFailed"),
-            AppMetric("JudgeUnavailable"),
-            AppMetric("JudgeLatencyMs", "p90"),
-            AppMetric("JudgeTokens"),
+            *(app("JudgeVerdicts", label=verdict, verdict=verdict) for verdict in VERDICTS),
+            app("JudgeLatencyMs", "p90", label="latency p90 (ms)"),
         ),
     ),
+    Panel("Judge tokens", tuple(app("JudgeTokens", label=task, task=task) for task in JUDGE_TASKS)),
     Panel(
         "Checkpoints",
         (
-            AppMetric("CheckpointsCreated"),
-            AppMetric("CheckpointsApproved"),
-            AppMetric("CheckpointsRejected"),
-            AppMetric("CheckpointsExpired"),
+            app("CheckpointsCreated"),
+            app("CheckpointsApproved"),
+            app("CheckpointsRejected"),
+            app("CheckpointsExpired"),
+            app("CheckpointWaitSeconds", "p90", label="wait p90 (s)"),
         ),
     ),
     Panel(
         "Checkpoint backlog (gauges)",
-        (AppMetric("PendingCheckpoints", "Maximum"), OLDEST_PENDING_CHECKPOINT),
+        (app("PendingCheckpoints"), OLDEST_PENDING_CHECKPOINT),
+        period_minutes=1,
+    ),
+    Panel(
+        "Jobs by status (gauges)",
+        tuple(app("JobsInStatus", label=status, status=status) for status in GAUGED_STATUSES),
         period_minutes=1,
     ),
 )

@@ -57,11 +57,13 @@ ACCESS: dict[str, FunctionAccess] = {
         state_machine_actions=(TASK_SUCCESS, TASK_FAILURE),
     ),
     # Stats, gauges, worker control and the sweeper (fails stuck jobs, expires checkpoints, logs why).
+    # The sweeper re-sends lost work: execute/validate messages or a new workflow attempt.
     "metrics": FunctionAccess(
         read_tables=ALL_TABLES,
         write_tables=("jobs_table", "job_logs_table", "checkpoints_table"),
+        send_to=(*EXECUTE_QUEUE_KEYS, "validate"),
         queue_attributes=ALL_QUEUES,
-        state_machine_actions=(TASK_FAILURE,),
+        state_machine_actions=(TASK_FAILURE, START_EXECUTION),
         controls_execute_workers=True,
     ),
 }

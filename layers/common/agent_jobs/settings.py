@@ -54,6 +54,12 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=256 * 1024, gt=0)
     stuck_job_margin_seconds: int = Field(default=300, ge=0)
 
+    # Operations (functions/metrics): bounded reads, whatever the table's size
+    status_count_cap: int = Field(default=10_000, ge=1)  # a COUNT query stops here ("at least N")
+    stats_window_jobs: int = Field(default=200, ge=1, le=1000)  # newest jobs behind jobsByType
+    stats_agent_window_jobs: int = Field(default=50, ge=0, le=500)  # newest jobs whose logs feed per-agent figures
+    sweeper_max_jobs_per_run: int = Field(default=100, ge=1)  # stuck jobs handled per scheduled run
+
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ

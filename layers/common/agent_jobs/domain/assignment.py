@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from agent_jobs.domain import events
 from agent_jobs.domain.lifecycle import apply
 from agent_jobs.domain.schemas import schema_errors
 from agent_jobs.domain.transitions import JobEvent
@@ -43,6 +44,7 @@ async def auto_assign(services: Services, judge_factory: Any, message: StepMessa
             raise
         await asyncio.to_thread(_no_match, services, job, f"matching unavailable: {exc}")
         return
+    events.judge_called("assign", latency_ms=choice.latency_ms, usage=choice.usage)
     chosen = next(agent for agent in candidates if agent.id == choice.choice.agentId)
     usage = {"model": choice.model, "usage": choice.usage}
     await asyncio.to_thread(_assign, services, job, chosen, choice.choice.inputs, choice.choice.reason, usage)

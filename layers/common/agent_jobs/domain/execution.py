@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from agent_jobs.domain import events
 from agent_jobs.domain.lifecycle import apply, make_log
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import AgentCallError, Conflict
@@ -62,8 +63,10 @@ async def execute(services: Services, client: httpx.AsyncClient, message: StepMe
             client, target, payload, settings=services.settings, message_id=f"{job.id}-{job.attempt}"
         )
     except AgentCallError as exc:
+        events.agent_called(job.job_type, latency_ms=None, ok=False)
         await asyncio.to_thread(_fail, services, job, message, f"agent call failed: {exc}", payload)
         return
+    events.agent_called(job.job_type, latency_ms=answer.latency_ms, ok=True)
     await asyncio.to_thread(_hand_to_judge, services, job, message, payload, answer.output, answer.latency_ms)
 
 
@@ -102,7 +105,7 @@ def _hand_to_judge(
             agent_id=job.assigned_agent_id,
             request=payload,
             response=output,
-        )
+        ).model_copy(update={"latency_ms": round(latency_ms, 1)})
     )
     if message.task_token:
         workflow.report_success(message.task_token, {"agentAnswered": True})

@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from agent_jobs.domain import events
 from agent_jobs.domain.auth import Principal, hide_unless_visible
 from agent_jobs.domain.lifecycle import apply, make_log
 from agent_jobs.domain.schemas import schema_errors
@@ -119,6 +120,7 @@ class JobService:
             updated_at=now,
         )
         job = self.jobs.create(job, make_log(job, LogKind.PENDING, "job created", actor=principal.user_id))
+        events.job_created(job)
         if agent is not None:
             return self.assign_agent(job, agent, inputs or {}, principal.user_id, JobEvent.ASSIGN)
         if request.auto_assign:

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
+from agent_jobs.domain import events
 from agent_jobs.domain.execution import current_job
 from agent_jobs.domain.lifecycle import apply, make_log
 from agent_jobs.domain.transitions import JobEvent
@@ -50,6 +51,8 @@ async def evaluate(judge_factory: Any, job: Job, output: Any) -> Evaluation:
     result: JudgeResult = await judge.evaluate(
         acceptance_criteria=job.acceptance_criteria, output=output, job_description=job.description
     )
+    verdict = "pass" if result.verdict.isValid else "fail"
+    events.judge_called("validate", latency_ms=result.latency_ms, usage=result.usage, verdict=verdict)
     return Evaluation(result.verdict, result.model, result.usage)
 
 
@@ -72,6 +75,7 @@ async def validate(services: Services, judge_factory: Any, message: StepMessage,
     try:
         evaluation = await evaluate(judge_factory, job, output)
     except JudgeUnavailable as exc:
+        events.judge_called("validate", verdict="unavailable")
         if not last_try:
             raise  # the message comes back after its visibility timeout: the judge is retried
         await asyncio.to_thread(_settle_unavailable, services, job, message, str(exc))

@@ -112,6 +112,7 @@ class JobLog(ApiModel):
     attempt: int | None = None
     actor: str | None = None
     created_at: str
+    latency_ms: float | None = None  # AGENT_RESPONSE: the agent's answer time (per-agent stats)
 
 
 class CreateJobRequest(ApiModel):

@@ -47,7 +47,7 @@ class JobRepository:
             scan_index_forward=False,
             filter_condition=condition,
             last_evaluated_key=start,
-            page_size=limit,
+            page_size=limit + 1,  # the page and a peek at what follows (paging.take)
         )
         return take(_summaries(records), limit, lambda s: _key(s, "user_id", "created_at"))
 
@@ -59,14 +59,14 @@ class JobRepository:
                 scan_index_forward=False,
                 filter_condition=_filters(None, job_type),
                 last_evaluated_key=start,
-                page_size=limit,
+                page_size=limit + 1,  # the page and a peek at what follows (paging.take)
             )
             return take(_summaries(records), limit, lambda s: _key(s, "status", "updated_at"))
         start = decode_cursor(token, expected={"all_jobs": ALL_JOBS_KEY}, key_names={"id", "all_jobs", "created_at"})
         keys = JobRecord.by_creation.query(
-            ALL_JOBS_KEY, scan_index_forward=False, last_evaluated_key=start, page_size=limit
+            ALL_JOBS_KEY, scan_index_forward=False, last_evaluated_key=start, page_size=limit + 1
         )
-        items = (s for s in _fetch_summaries(keys, limit) if job_type is None or s.job_type == job_type)
+        items = (s for s in _fetch_summaries(keys, limit + 1) if job_type is None or s.job_type == job_type)
         return take(items, limit, lambda s: {**_key(s, "created_at"), "all_jobs": {"S": ALL_JOBS_KEY}})
 
     def list_by_status(self, status: JobStatus, *, updated_before: str | None = None) -> Iterator[JobSummary]:

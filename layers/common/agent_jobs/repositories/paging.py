@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from typing import Any, Generic, TypeVar
 from agent_jobs.errors import BadRequest
 
 T = TypeVar("T")
+_END = object()
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,10 @@ def decode_cursor(token: str | None, *, expected: dict[str, str], key_names: set
 
 
 def take(items: Iterator[T], limit: int, key_of: Any) -> Page[T]:
-    """Up to ``limit`` items; the cursor is the key of the last one when the page is full."""
-    page: list[T] = []
-    for item in items:
-        page.append(item)
-        if len(page) == limit:
-            return Page(page, encode_cursor(key_of(item)))
+    """Up to ``limit`` items; the cursor (the key of the last one) only when another item follows, so the
+    last page says so and no client is sent to fetch an empty one. Reads at most one item past the page:
+    query with ``page_size=limit + 1`` to get it from the same request."""
+    page = list(itertools.islice(items, limit))
+    if len(page) == limit and next(items, _END) is not _END:
+        return Page(page, encode_cursor(key_of(page[-1])))
     return Page(page, None)

@@ -129,6 +129,7 @@ class JobLogRecord(Model):
     attempt = NumberAttribute(null=True)
     actor = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
+    latency_ms = NumberAttribute(null=True)  # AGENT_RESPONSE logs: the agent's answer time
 
 
 class AgentsByStatus(GlobalSecondaryIndex["AgentRecord"]):

@@ -1,0 +1,200 @@
+"""The example agents as a real HTTP server: ``POST /<job type>`` per agent, Standard Webhooks signature checked
+with that agent's secret (401 when it does not match, or is older than 5 minutes).
+
+    GET  /            the agents (name, job type, schemas; never secrets)
+    GET  /health      200 {"ok": true}
+    GET  /requests    the last requests received (jobId, attempt, jobType, signature verdict) — for debugging
+    POST /simple-task | /code-generation | /data-processing
+
+The local stack starts it in-process and registers each agent through the admin API. Standalone:
+
+    python -m examples.agents.server --port 4001 --secret <at least 16 characters>
+
+(then register each agent with ``POST /api/admin/agents``, endpointUrl ``http://127.0.0.1:4001/<type>``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Mapping
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from agent_jobs.integrations.signing import verify
+from examples.agents.definitions import AGENTS, AGENTS_BY_TYPE
+
+HOST = "127.0.0.1"
+DEFAULT_PORT = 4001
+MAX_BODY_BYTES = 1024 * 1024
+RECENT_REQUESTS = 200
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    timeout = 30
+    server: _AgentsHTTPServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the per-request log."""
+
+    def _send(self, status: int, payload: Any) -> None:
+        body = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path == "":
+            agents = [
+                {
+                    "jobType": agent.job_type,
+                    "name": agent.name,
+                    "description": agent.description,
+                    "path": f"/{agent.job_type}",
+                    "inputSchema": agent.input_schema,
+                    "outputSchema": agent.output_schema,
+                }
+                for agent in AGENTS
+            ]
+            self._send(200, {"agents": agents})
+        elif path == "/health":
+            self._send(200, {"ok": True})
+        elif path == "/requests":
+            self._send(200, {"requests": self.server.recent()})
+        else:
+            self._send(404, {"error": f"no route GET {path}"})
+
+    def do_POST(self) -> None:
+        job_type = self.path.split("?", 1)[0].strip("/")
+        agent = AGENTS_BY_TYPE.get(job_type)
+        length = int(self.headers.get("content-length") or 0)
+        if length > MAX_BODY_BYTES:
+            self.close_connection = True
+            self._send(413, {"error": "request too large"})
+            return
+        raw = self.rfile.read(length)
+        if agent is None:
+            self._send(404, {"error": f"no agent for {job_type!r}"})
+            return
+        secret = self.server.secrets.get(job_type)
+        signed = secret is not None and verify(secret, dict(self.headers.items()), raw)
+        try:
+            request = json.loads(raw)
+        except ValueError:
+            request = None
+        self.server.record(job_type, request, signed)
+        if not signed:
+            self._send(401, {"error": "bad or missing webhook signature"})
+            return
+        if not isinstance(request, dict):
+            self._send(400, {"error": "the body must be a JSON object"})
+            return
+        try:
+            answer = agent.work(request)
+        except Exception as exc:  # an agent bug is the agent's 500, as on a real server
+            self._send(500, {"error": f"agent failed: {exc}"})
+            return
+        self._send(200, answer)
+
+
+class _AgentsHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], agent_secrets: Mapping[str, str]) -> None:
+        super().__init__(address, _Handler)
+        self.secrets = dict(agent_secrets)
+        self._recent: deque[dict[str, Any]] = deque(maxlen=RECENT_REQUESTS)
+        self._lock = threading.Lock()
+
+    def record(self, job_type: str, request: Any, signed: bool) -> None:
+        body = request if isinstance(request, dict) else {}
+        entry = {
+            "jobType": job_type,
+            "jobId": body.get("jobId"),
+            "attempt": body.get("attempt"),
+            "signatureOk": signed,
+            "at": time.time(),
+        }
+        with self._lock:
+            self._recent.append(entry)
+
+    def recent(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._recent)
+
+
+class AgentServer:
+    """The example agents on ``HOST:port`` (0 picks a free port) in a thread; ``agent_secrets``: job type → secret."""
+
+    def __init__(self, agent_secrets: Mapping[str, str], *, host: str = HOST, port: int = DEFAULT_PORT) -> None:
+        self._server = _AgentsHTTPServer((host, port), agent_secrets)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def endpoint(self, job_type: str) -> str:
+        return f"{self.base_url}/{job_type}"
+
+    def secret(self, job_type: str) -> str:
+        """The signing secret the agent of ``job_type`` checks (to register it with the platform)."""
+        return self._server.secrets[job_type]
+
+    def start(self) -> AgentServer:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="example-agents", daemon=True
+            )
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._server.server_close()
+
+
+def new_secrets() -> dict[str, str]:
+    """A random signing secret per agent (≥ 16 characters, as the registry requires)."""
+    return {agent.job_type: secrets.token_urlsafe(32) for agent in AGENTS}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="The example agents (simple-task, code-generation, data-processing)")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on {HOST} (default {DEFAULT_PORT})")
+    parser.add_argument("--secret", help="signing secret shared by the three agents (default: a random one)")
+    args = parser.parse_args(argv)
+    secret = args.secret or secrets.token_urlsafe(32)
+    if len(secret) < 16:
+        parser.error("--secret must be at least 16 characters")
+    server = AgentServer(dict.fromkeys(AGENTS_BY_TYPE, secret), port=args.port).start()
+    print(f"example agents on {server.base_url}: " + ", ".join(f"/{t}" for t in AGENTS_BY_TYPE), flush=True)
+    if not args.secret:
+        print(f"signing secret: {secret}", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()

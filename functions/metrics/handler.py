@@ -1,0 +1,52 @@
+"""Operations: the EventBridge schedule (sweeper, then gauges) and the admin worker/stats routes.
+
+One handler, two triggers: an event from the schedule (``"source": "aws.events"`` or ``detail-type``
+"Scheduled Event") runs the scheduled work; anything else is an HTTP API request for the resolver.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from agent_jobs.api import stats, worker
+from agent_jobs.api.app import build_resolver
+from agent_jobs.domain.gauges import emit_gauges, queue_depths
+from agent_jobs.domain.sweeper import sweep
+from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.services import services
+
+app = build_resolver(worker.router, stats.router)
+
+
+def is_scheduled(event: dict[str, Any]) -> bool:
+    return event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event"
+
+
+def scheduled_run() -> dict[str, Any]:
+    """The sweeper first (so the gauges see its effect), then every gauge. One failing part does not stop
+    the other; the next run is a minute away."""
+    current = services()
+    now = datetime.now(UTC)
+    depths = queue_depths(current.settings)
+    summary: dict[str, Any] = {}
+    try:
+        summary["sweeper"] = sweep(current, now, depths).to_log()
+    except Exception:
+        logger.exception("sweeper failed")
+    try:
+        summary["gauges"] = emit_gauges(current.settings, now, depths)
+    except Exception:
+        logger.exception("gauges failed")
+    logger.info("scheduled run", extra=summary)
+    return summary
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_scheduled(event):
+        return scheduled_run()
+    return app.resolve(event, context)
