@@ -1,6 +1,8 @@
 # Targets a newcomer can guess. Every target installs what it needs first.
 SHELL := /bin/bash
-PY_BOOT ?= $(shell command -v python3.12 || ls /root/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null | head -1 || command -v python3)
+# Python 3.12 (the Lambda runtime) when the machine has it, else python3 (>= 3.11).
+PY_BOOT ?= $(shell for p in $$(ls -d $$HOME/.pyenv/versions/3.12*/bin/python3.12 2>/dev/null) python3.12 python3; do \
+	$$p -c 'import sys; assert sys.version_info >= (3, 11)' >/dev/null 2>&1 && { echo $$p; break; }; done)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
