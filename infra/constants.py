@@ -11,7 +11,7 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 
-from agent_jobs.catalog import ROUTES
+from agent_jobs.catalog import DLQ_BATCH_SIZE, DLQ_MAX_CONCURRENCY, ROUTES
 from agent_jobs.domain.auth import ADMIN_GROUP
 from agent_jobs.observability import NAMESPACE, SERVICE
 from agent_jobs.settings import Settings
@@ -50,8 +50,8 @@ PYTHON_VERSION = RUNTIME.name.removeprefix("python")  # "3.12", for pip --python
 PIP_PLATFORM = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}[ARCHITECTURE.name]
 LOG_RETENTION_DEV = logs.RetentionDays.ONE_MONTH
 LOG_RETENTION_PROD = logs.RetentionDays.THREE_MONTHS
-ESM_DLQ_BATCH_SIZE = 10  # each DLQ is drained by its queue's consumer, which fails the job
-ESM_DLQ_MAX_CONCURRENCY = 2  # the minimum Lambda allows; DLQ traffic is rare
+ESM_DLQ_BATCH_SIZE = DLQ_BATCH_SIZE  # from agent_jobs.catalog: the local stack plays the same mappings
+ESM_DLQ_MAX_CONCURRENCY = DLQ_MAX_CONCURRENCY
 METRICS_MAX_EVENT_AGE_SECONDS = 120  # a late gauge run is worthless: the next one comes a minute later
 
 # --- environment variable names ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 
 import boto3
 
-from agent_jobs.catalog import DLQ_SUFFIX, FUNCTIONS, QUEUES, QueueSpec
+from agent_jobs.catalog import DLQ_BATCH_SIZE, DLQ_MAX_CONCURRENCY, DLQ_SUFFIX, FUNCTIONS, QUEUES, QueueSpec
 from agent_jobs.repositories.tables import TABLES, table_schema
 from agent_jobs.workflow.definition import load_definition
 
@@ -27,9 +27,6 @@ FUNCTION_RUNTIME = "python3.12"
 FUNCTION_HANDLER = "handler.handler"
 DASHBOARD_NAME = "agent-jobs"
 METRICS_NAMESPACE = "AgentJobs"
-# As infra/constants.py ESM_DLQ_*: a DLQ is drained by its queue's consumer, few at a time.
-DLQ_BATCH_SIZE = 10
-DLQ_MAX_CONCURRENCY = 2  # the minimum Lambda allows
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",

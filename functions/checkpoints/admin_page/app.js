@@ -7,7 +7,7 @@
   const TABS = ["checkpoints", "jobs", "worker", "stats"];
   const state = {
     config: null, session: null, tab: "checkpoints", timer: null,
-    jobPages: [null], jobPage: 0, nextToken: null, jobId: null, checkpointRows: new Map(),
+    jobPages: [null], jobPage: 0, jobFilter: null, nextToken: null, jobId: null, checkpointRows: new Map(),
   };
   const $ = (id) => document.getElementById(id);
 
@@ -46,7 +46,7 @@
     }
     if (typeof value === "object") return JSON.stringify(value);
     const text = String(value);
-    return /At$/.test(key || "") ? fmtTime(text) : text;
+    return /At$|^since$/.test(key || "") ? fmtTime(text) : text;
   }
   const humanize = (key) => String(key).replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ")
     .replace(/^./, (c) => c.toUpperCase());
@@ -415,11 +415,17 @@
   }
 
   // ---- jobs --------------------------------------------------------------------------------------
+  // Pages follow the filter that was applied, not what the form shows now: a page token is only
+  // valid for the query that produced it.
+  function readJobFilter() {
+    return { status: $("jobs-status").value, jobType: $("jobs-type").value.trim(), limit: $("jobs-limit").value };
+  }
   function jobQuery() {
+    const filter = state.jobFilter || (state.jobFilter = readJobFilter());
     const params = new URLSearchParams();
-    if ($("jobs-status").value) params.set("status", $("jobs-status").value);
-    if ($("jobs-type").value.trim()) params.set("jobType", $("jobs-type").value.trim());
-    params.set("limit", $("jobs-limit").value);
+    if (filter.status) params.set("status", filter.status);
+    if (filter.jobType) params.set("jobType", filter.jobType);
+    params.set("limit", filter.limit);
     const token = state.jobPages[state.jobPage];
     if (token) params.set("nextToken", token);
     return params.toString();
@@ -622,7 +628,8 @@
     } else if (isObject(value) && Object.values(value).every(isObject)) {
       body = table(Object.entries(value).map(([k, v]) => ({ name: k, ...v })));
     } else body = pretty(value);
-    return h("section", { class: "card stat", testid: `stat-${key}` }, h("h3", {}, title), body);
+    const wide = isRows(value) ? " wide" : "";  // a table of rows gets the whole width
+    return h("section", { class: `card stat${wide}`, testid: `stat-${key}` }, h("h3", {}, title), body);
   }
   async function loadStats() {
     const box = $("stats-view");
@@ -683,7 +690,11 @@
     $("checkpoints-refresh").addEventListener("click", () => loadCheckpoints());
     $("worker-refresh").addEventListener("click", () => loadWorker());
     $("stats-refresh").addEventListener("click", () => loadStats());
-    $("jobs-filter").addEventListener("submit", (event) => { event.preventDefault(); pageJobs(0); });
+    $("jobs-filter").addEventListener("submit", (event) => {
+      event.preventDefault();
+      state.jobFilter = readJobFilter();
+      pageJobs(0);
+    });
     $("jobs-next").addEventListener("click", () => pageJobs(1));
     $("jobs-prev").addEventListener("click", () => pageJobs(-1));
     $("job-back").addEventListener("click", closeJob);

@@ -63,7 +63,9 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("checkpoint", "checkpoints", batch_size=10, max_concurrency=2),
 )
 EXECUTE_QUEUE_KEYS = ("execute", "execute-high")  # the "worker" of seed 004
-DLQ_SUFFIX = "-dlq"  # a queue's dead-letter queue has its name plus this (infra/ and local/ name them so)
+DLQ_SUFFIX = "-dlq"
+DLQ_BATCH_SIZE = 10  # a DLQ is drained by its queue's consumer (which fails the job), a few at a time
+DLQ_MAX_CONCURRENCY = 2  # the minimum Lambda allows; DLQ traffic is rare  # a queue's dead-letter queue has its name plus this (infra/ and local/ name them so)
 
 
 def _route(method: str, path: str, function: str, access: Access = Access.USER) -> Route:

@@ -1,0 +1,486 @@
+"""The admin page in headless Chromium against the local stack: a real Cognito sign-in on the page (moto's
+endpoint), the checkpoints list, preview, approve and reject, the jobs list and detail, the worker switch,
+the stats, and the refusal of a non-admin. Screenshots of each view land in ``test-output/screenshots/``."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Locator, Page, expect, sync_playwright
+
+from tests.e2e.conftest import ROOT, RunningStack, wait_for, wait_status
+from tests.e2e.test_seed_004 import CODE_GENERATION, create, first_checkpoint
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = ROOT / "test-output" / "screenshots"
+UI_TIMEOUT_MS = 15_000  # one page action: a sign-in, a list load, a decision
+XSS_ALERT = "<img src=x onerror=alert(1)>"
+XSS_PROBE = '<img src=x onerror="window.__xss=1">'
+XSS_SCRIPT = "<script>window.__xss=2</script>"
+SEED_CODE_JOB: dict[str, Any] = CODE_GENERATION  # seed 004's code-generation example
+REJECTION_REASON = "Browser test: the generated code needs a security review"
+
+# --- the browser -------------------------------------------------------------------------------------
+
+
+def chromium_path() -> Path:
+    """Debian's chromium (``.ci/run`` installs it); never a downloaded browser."""
+    if CHROMIUM.exists():
+        return CHROMIUM
+    if os.environ.get("CI"):
+        pytest.fail(f"{CHROMIUM} is missing on CI: `.ci/run` should have installed it (apt-get install chromium)")
+    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium); the admin page browser tests need it")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = chromium_path()
+    expect.set_options(timeout=UI_TIMEOUT_MS)
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(executable), headless=True, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@dataclass
+class Shots:
+    """Screenshots taken in this module; their paths are printed when the module ends (also under ``-q``)."""
+
+    taken: list[tuple[Path, str]] = field(default_factory=list)
+
+    def take(self, page: Page, name: str, what: str, *, full_page: bool = True) -> Path:
+        path = SCREENSHOTS / f"admin-{name}.png"
+        page.screenshot(path=str(path), full_page=full_page)
+        self.taken.append((path, what))
+        print(f"screenshot: {path} ({what})")
+        return path
+
+
+@pytest.fixture(scope="module")
+def shots(request: pytest.FixtureRequest) -> Iterator[Shots]:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    taken = Shots()
+    yield taken
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None or capture is None or not taken.taken:
+        return
+    with capture.global_and_fixture_disabled():  # shown under -q too, not only for failures
+        reporter.write_line("")
+        for path, what in sorted(taken.taken):
+            reporter.write_line(f"screenshot: {path.relative_to(ROOT)} — {what}")
+
+
+@dataclass
+class Tab:
+    """One browser page plus what it did on its own: JS dialogs (alert/confirm/prompt), uncaught errors and
+    console errors (failed requests, CSP violations); a test that expects some takes them out of the list."""
+
+    page: Page
+    dialogs: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+
+def open_tab(browser: Browser, request: pytest.FixtureRequest, *, bypass_csp: bool = False) -> Iterator[Tab]:
+    context = browser.new_context(viewport={"width": 1280, "height": 860}, bypass_csp=bypass_csp)
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    page = context.new_page()
+    tab = Tab(page)
+
+    def on_dialog(dialog: Dialog) -> None:
+        tab.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.on("pageerror", lambda error: tab.errors.append(str(error)))
+
+    def on_console(msg: ConsoleMessage) -> None:
+        if msg.type == "error":
+            tab.console_errors.append(msg.text)
+
+    page.on("console", on_console)
+    failed_before = request.session.testsfailed
+    try:
+        yield tab
+    finally:
+        if request.session.testsfailed > failed_before:  # the call phase failed: keep what the page showed
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            path = SCREENSHOTS / f"failed-{re.sub(r'[^A-Za-z0-9_.-]+', '_', request.node.name)}.png"
+            try:
+                page.screenshot(path=str(path), full_page=True)
+                print(f"failure screenshot: {path}")
+            except Exception as exc:  # the screenshot is a courtesy, never the failure
+                print(f"no failure screenshot: {exc}")
+        context.close()
+    assert not tab.errors, f"uncaught errors on the admin page: {tab.errors}"
+    assert not tab.console_errors, f"console errors on the admin page: {tab.console_errors}"
+
+
+@pytest.fixture
+def tab(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Tab]:
+    yield from open_tab(browser, request)
+
+
+@pytest.fixture
+def tab_without_csp(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Tab]:
+    """CSP bypassed, so an injected inline handler *would* run: the probe tests the page's escaping itself."""
+    yield from open_tab(browser, request, bypass_csp=True)
+
+
+# --- page helpers ------------------------------------------------------------------------------------
+
+
+def sign_in(page: Page, stack: RunningStack, username: str) -> None:
+    """Opens the page and signs in with the demo user's password (Cognito USER_PASSWORD_AUTH on moto)."""
+    response = page.goto(stack.state["adminPageUrl"])
+    assert response is not None and response.status == 200
+    expect(page.get_by_test_id("username")).to_be_visible()
+    expect(page.get_by_test_id("sign-in")).to_be_enabled()
+    page.get_by_test_id("username").fill(username)
+    page.get_by_test_id("password").fill(stack.state["passwords"][username])
+    page.get_by_test_id("sign-in").click()
+    expect(page.get_by_test_id("sign-out")).to_be_visible()
+    expect(page.get_by_test_id("who")).to_have_text(username)
+
+
+def sign_in_admin(page: Page, stack: RunningStack) -> None:
+    sign_in(page, stack, "admin")
+    expect(page.get_by_test_id("tab-checkpoints")).to_be_visible()
+    expect(page.get_by_test_id("tab-checkpoints")).to_have_attribute("aria-selected", "true")
+
+
+def checkpoint_row(page: Page, checkpoint_id: str) -> Locator:
+    """The row of one checkpoint; clicks Refresh until it shows (the list also refreshes every 10 s)."""
+    row = page.locator(f'[data-testid="checkpoint-row"][data-id="{checkpoint_id}"]')
+    expect(page.locator("#checkpoints-list").get_by_test_id("loading")).to_have_count(0)
+
+    def shown() -> bool:
+        if row.count():
+            return True
+        page.get_by_test_id("checkpoints-refresh").click()
+        return bool(row.count())
+
+    wait_for(shown, f"checkpoint {checkpoint_id} in the page's list", timeout=15)
+    expect(row).to_be_visible()
+    return row
+
+
+def expand(row: Locator) -> Locator:
+    row.get_by_test_id("checkpoint-expand").click()
+    preview = row.get_by_test_id("checkpoint-preview")
+    expect(preview).to_be_visible()
+    expect(preview.get_by_test_id("loading")).to_have_count(0)
+    expect(preview.locator("h3", has_text="Data to review")).to_be_visible()
+    return preview
+
+
+def confirm_dialog(page: Page) -> Locator:
+    dialog = page.get_by_test_id("confirm-dialog")
+    expect(dialog).to_be_visible()
+    return dialog
+
+
+def show_success(page: Page, text: str) -> None:
+    message = page.get_by_test_id("message")
+    expect(message).to_be_visible()
+    expect(message).to_have_text(text)
+
+
+def code_job(user: httpx.Client, label: str, files: list[dict[str, str]] | None = None) -> tuple[str, dict[str, Any]]:
+    """A code-generation job of seed 004's example (unique name), and its checkpoint once PENDING."""
+    payload = {
+        **SEED_CODE_JOB,
+        "taskDescription": f"{SEED_CODE_JOB['taskDescription']} ({label} {uuid.uuid4().hex[:8]})",
+    }
+    if files is not None:
+        payload["inputData"] = {**SEED_CODE_JOB["inputData"], "files": files}
+    job_id = create(user, payload)["id"]
+    checkpoint = first_checkpoint(user, job_id)
+    assert checkpoint["status"] == "PENDING"
+    return job_id, checkpoint
+
+
+def admin_checkpoint(admin: httpx.Client, checkpoint_id: str) -> dict[str, Any]:
+    response = admin.get(f"/api/admin/agent-checkpoints/{checkpoint_id}")
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()["checkpoint"]
+    return found
+
+
+def worker(admin: httpx.Client) -> dict[str, Any]:
+    response = admin.get("/api/admin/agent-worker")
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()["worker"]
+    return found
+
+
+# --- the tests -----------------------------------------------------------------------------------------
+
+
+def test_sign_in_page_is_served_with_a_strict_csp(tab: Tab, stack: RunningStack, shots: Shots) -> None:
+    page = tab.page
+    response = page.goto(stack.state["adminPageUrl"])
+    assert response is not None and response.status == 200
+    policy = response.headers.get("content-security-policy", "")
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy, policy
+    expect(page.get_by_test_id("username")).to_be_visible()
+    expect(page.get_by_test_id("password")).to_be_visible()
+    expect(page.get_by_test_id("sign-in")).to_be_enabled()
+    expect(page.locator("#app-view")).to_be_hidden()
+    shots.take(page, "01-sign-in", "the sign-in form")
+
+    page.get_by_test_id("username").fill("admin")
+    page.get_by_test_id("password").fill("not-the-password-1")
+    refused = "Failed to load resource: the server responded with a status of 400"
+    with page.expect_console_message(lambda msg: msg.type == "error" and refused in msg.text):
+        page.get_by_test_id("sign-in").click()  # Cognito answers 400 NotAuthorizedException
+    expect(page.get_by_test_id("message")).to_have_text("Incorrect username or password.")
+    expect(page.get_by_test_id("sign-in")).to_be_enabled()
+    expect(page.locator("#app-view")).to_be_hidden()
+    assert len(tab.console_errors) == 1 and refused in tab.console_errors[0], tab.console_errors
+    tab.console_errors.clear()  # expected: the browser logs every failed request
+
+
+def test_a_non_admin_is_refused(tab: Tab, stack: RunningStack, shots: Shots) -> None:
+    page = tab.page
+    sign_in(page, stack, "user")
+    expect(page.get_by_test_id("not-admin")).to_be_visible()
+    expect(page.get_by_test_id("not-admin")).to_contain_text("Admins only")
+    expect(page.get_by_test_id("message")).to_have_text("This page is for admins.")
+    expect(page.locator("#app-view")).to_be_hidden()
+    expect(page.get_by_test_id("tab-checkpoints")).to_be_hidden()
+    shots.take(page, "08-not-admin", "a signed-in non-admin (user) refused")
+
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("username")).to_be_visible()
+    expect(page.get_by_test_id("not-admin")).to_be_hidden()
+
+
+def test_approve_a_code_generation_checkpoint(
+    tab: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client, shots: Shots
+) -> None:
+    job_id, checkpoint = code_job(user, "approve")
+    page = tab.page
+    sign_in_admin(page, stack)
+    row = checkpoint_row(page, checkpoint["id"])
+    expect(row).to_contain_text(job_id)
+    expect(row).to_contain_text("code-generation")
+    expect(page.get_by_test_id("checkpoints-empty")).to_have_count(0)
+    shots.take(page, "02-checkpoints", "the pending checkpoints list")
+
+    preview = expand(row)
+    expect(row.get_by_test_id("checkpoint-expand")).to_have_attribute("aria-expanded", "true")
+    generated = admin_checkpoint(admin, checkpoint["id"])["data"]["files"]
+    assert [f["path"] for f in generated] == [f["path"] for f in SEED_CODE_JOB["inputData"]["files"]]
+    files = preview.locator("figure.file")
+    expect(files.first).to_be_visible()
+    for generated_file in generated:
+        figure = files.filter(has=page.locator("figcaption", has_text=generated_file["path"])).first
+        expect(figure.locator("pre.code > code")).to_have_text(generated_file["content"].rstrip("\n"))
+    expect(preview.locator("pre.code code").first).to_contain_text("Reviewed by the example code-generation agent")
+    expect(preview).to_contain_text(checkpoint["id"])
+    shots.take(page, "03-checkpoint-preview", "an expanded checkpoint: the generated files as code")
+
+    row.get_by_test_id("approve").click()
+    dialog = confirm_dialog(page)
+    expect(dialog).to_contain_text("Approve checkpoint?")
+    expect(dialog).to_contain_text(job_id)
+    dialog.get_by_test_id("confirm").click()
+    expect(dialog).to_be_hidden()
+    show_success(page, "Checkpoint approved.")
+    expect(row).to_have_count(0)
+
+    decided = admin_checkpoint(admin, checkpoint["id"])
+    assert decided["status"] == "APPROVED"
+    assert decided["approvedBy"] and decided["approvedAt"]
+    done = wait_status(user, job_id, "COMPLETED")
+    assert {c["status"] for c in done["checkpoints"]} == {"APPROVED"}
+
+    page.get_by_test_id("tab-jobs").click()
+    page.get_by_test_id("jobs-status").select_option("COMPLETED")
+    page.get_by_test_id("jobs-apply").click()
+    job_row = page.locator(f'[data-testid="job-row"][data-id="{job_id}"]')
+    expect(job_row).to_have_attribute("data-status", "COMPLETED")
+    expect(page.locator('[data-testid="job-row"]:not([data-status="COMPLETED"])')).to_have_count(0)
+    shots.take(page, "04-jobs", "the jobs list filtered to COMPLETED, the approved job on top")
+
+    job_row.click()
+    detail = page.get_by_test_id("job-detail")
+    expect(detail).to_be_visible()
+    expect(detail.get_by_test_id("job-status")).to_have_text("COMPLETED")
+    expect(detail).to_contain_text(job_id)
+    checkpoints = detail.get_by_test_id("job-checkpoints")
+    expect(checkpoints).to_contain_text("APPROVED")
+    expect(detail.get_by_test_id("timeline")).to_contain_text("COMPLETED")
+    shots.take(page, "05-job-detail", "the approved job's detail: COMPLETED, its checkpoint APPROVED")
+
+    page.get_by_test_id("job-back").click()
+    expect(detail).to_be_hidden()
+    expect(job_row).to_be_visible()
+
+
+def test_reject_a_checkpoint_with_a_reason(
+    tab: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client
+) -> None:
+    job_id, checkpoint = code_job(user, "reject")
+    page = tab.page
+    sign_in_admin(page, stack)
+    row = checkpoint_row(page, checkpoint["id"])
+
+    row.get_by_test_id("approve").click()  # changing one's mind: Cancel decides nothing
+    dialog = confirm_dialog(page)
+    dialog.get_by_test_id("cancel").click()
+    expect(dialog).to_be_hidden()
+    assert admin_checkpoint(admin, checkpoint["id"])["status"] == "PENDING"
+
+    row.get_by_test_id("reject").click()
+    dialog = confirm_dialog(page)
+    expect(dialog).to_contain_text("Reject checkpoint?")
+    reason = dialog.get_by_test_id("reject-reason")
+    expect(reason).to_be_focused()
+    dialog.get_by_test_id("confirm").click()  # no reason: refused in the dialog
+    expect(dialog.locator("#confirm-error")).to_have_text("A reason is required.")
+    expect(dialog).to_be_visible()
+    assert admin_checkpoint(admin, checkpoint["id"])["status"] == "PENDING"
+
+    reason.fill(REJECTION_REASON)
+    dialog.get_by_test_id("confirm").click()
+    expect(dialog).to_be_hidden()
+    show_success(page, "Checkpoint rejected.")
+    expect(row).to_have_count(0)
+
+    decided = admin_checkpoint(admin, checkpoint["id"])
+    assert decided["status"] == "REJECTED"
+    assert decided["rejectionReason"] == REJECTION_REASON
+    done = wait_status(user, job_id, "REJECTED")
+    assert [(c["status"], c.get("rejectionReason")) for c in done["checkpoints"]] == [("REJECTED", REJECTION_REASON)]
+
+
+def test_checkpoint_data_is_rendered_as_text(
+    tab_without_csp: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client
+) -> None:
+    """Markup in the agent's output shows as text and runs nothing, even without the page's CSP."""
+    files = [
+        {"path": "lib/alert.ts", "content": XSS_ALERT},
+        {"path": "lib/probe.ts", "content": XSS_PROBE},
+        {"path": "lib/script.ts", "content": XSS_SCRIPT},
+    ]
+    job_id, checkpoint = code_job(user, f"xss {XSS_PROBE}", files)
+    try:
+        generated = {f["path"]: f["content"] for f in admin_checkpoint(admin, checkpoint["id"])["data"]["files"]}
+        assert all(f["content"] in generated[f["path"]] for f in files), generated  # the agent echoed the markup
+
+        page = tab_without_csp.page
+        sign_in_admin(page, stack)
+        row = checkpoint_row(page, checkpoint["id"])
+        preview = expand(row)
+        data = preview.locator(".files").first  # "Data to review" (the logs' payloads follow, folded)
+        for text in (XSS_ALERT, XSS_PROBE, XSS_SCRIPT):
+            expect(data.locator("pre.code code", has_text=text)).to_have_count(1)
+            expect(data.locator("pre.code code", has_text=text)).to_be_visible()
+        expect(preview).to_contain_text(f"xss {XSS_PROBE}")  # the job's description, shown under "Job"
+        expect(preview.locator("img")).to_have_count(0)
+        expect(preview.locator("script")).to_have_count(0)
+
+        page.get_by_test_id("tab-jobs").click()
+        job_row = page.locator(f'[data-testid="job-row"][data-id="{job_id}"]')
+        expect(job_row).to_be_visible()
+        expect(job_row).to_contain_text(XSS_PROBE)  # the job's name
+        job_row.click()
+        detail = page.get_by_test_id("job-detail")
+        expect(detail.get_by_test_id("job-status")).to_be_visible()
+        expect(detail).to_contain_text(XSS_ALERT)  # input data and logs
+
+        assert page.locator("img").count() == 0
+        assert page.locator("main script, dialog script").count() == 0
+        assert page.evaluate("window.__xss") is None
+        assert tab_without_csp.dialogs == []
+    finally:
+        admin.request("DELETE", f"/api/admin/agent-checkpoints/{checkpoint['id']}", json={"reason": "xss test"})
+
+
+def test_stop_and_start_the_worker(tab: Tab, stack: RunningStack, admin: httpx.Client, shots: Shots) -> None:
+    before = worker(admin)
+    assert before["isRunning"], "the worker should be running before this test"
+    page = tab.page
+    sign_in_admin(page, stack)
+    page.get_by_test_id("tab-worker").click()
+    state = page.get_by_test_id("worker-state")
+    try:
+        expect(state).to_have_text("running")
+        expect(page.get_by_test_id("worker-start")).to_be_disabled()
+        expect(page.get_by_test_id("max-concurrency")).to_have_value(str(before["maxConcurrentJobs"]))
+        shots.take(page, "06-worker", "the worker panel: running, its concurrency, mappings and job counts")
+
+        page.get_by_test_id("worker-stop").click()
+        show_success(page, "Worker stopped. Queued jobs wait until it starts again.")
+        expect(state).to_have_text("stopped")
+        expect(page.get_by_test_id("worker-stop")).to_be_disabled()
+        expect(page.get_by_test_id("worker-start")).to_be_enabled()
+        assert worker(admin)["isRunning"] is False
+
+        page.get_by_test_id("worker-start").click()
+        show_success(page, "Worker started.")
+        expect(state).to_have_text("running")
+        expect(page.get_by_test_id("worker-stop")).to_be_enabled()
+        assert worker(admin)["isRunning"] is True
+
+        concurrency = page.get_by_test_id("max-concurrency")
+        concurrency.fill("1")  # below Lambda's minimum: refused on the page, nothing sent
+        page.get_by_test_id("save-concurrency").click()
+        expect(page.get_by_test_id("message")).to_have_text(
+            "Max concurrent jobs must be a whole number from 2 to 1000."
+        )
+        assert worker(admin)["maxConcurrentJobs"] == before["maxConcurrentJobs"]
+        wanted = before["maxConcurrentJobs"] + 1
+        concurrency.fill(str(wanted))
+        page.get_by_test_id("save-concurrency").click()
+        show_success(page, f"Max concurrent jobs set to {wanted}.")
+        expect(page.get_by_test_id("max-concurrency")).to_have_value(str(wanted))
+        assert worker(admin)["maxConcurrentJobs"] == wanted
+    finally:
+        restore = admin.put("/api/admin/agent-worker", json={"maxConcurrentJobs": before["maxConcurrentJobs"]})
+        assert restore.status_code == 200, restore.text
+        if not worker(admin)["isRunning"]:
+            admin.post("/api/admin/agent-worker")
+
+
+def test_stats_and_sign_out(tab: Tab, stack: RunningStack, shots: Shots) -> None:
+    page = tab.page
+    sign_in_admin(page, stack)
+    page.get_by_test_id("tab-stats").click()
+    view = page.locator("#stats-view")
+    expect(view.locator('[data-testid^="stat-"]').first).to_be_visible()
+    expect(view.get_by_test_id("loading")).to_have_count(0)
+    expect(view.get_by_test_id("stats-error")).to_have_count(0)
+    shots.take(page, "07-stats", "the stats panel")
+
+    page.reload()  # the session survives a reload (sessionStorage) and the tab comes back from the URL
+    expect(page.get_by_test_id("who")).to_have_text("admin")
+    expect(page.get_by_test_id("tab-stats")).to_have_attribute("aria-selected", "true")
+    expect(view.locator('[data-testid^="stat-"]').first).to_be_visible()
+
+    page.get_by_test_id("sign-out").click()
+    expect(page.get_by_test_id("username")).to_be_visible()
+    expect(page.locator("#app-view")).to_be_hidden()
+    assert page.evaluate("sessionStorage.length") == 0
