@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 import time
 import traceback
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -18,6 +17,7 @@ from agent_jobs.catalog import Access, match_route
 from local import console, functions
 from local.config import HOST
 from local.events import http_event
+from local.http_server import BackgroundServer, LoopbackServer
 from local.jwt_auth import InvalidToken, JwtVerifier, bearer_token
 
 MAX_BODY_MB = 10  # API Gateway's payload limit
@@ -206,9 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
         return status
 
 
-class _GatewayServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _GatewayServer(LoopbackServer):
     def __init__(self, port: int, verifier: JwtVerifier, invoke: Invoke, access_log: bool) -> None:
         super().__init__((HOST, port), _Handler)
         self.verifier = verifier
@@ -216,33 +214,14 @@ class _GatewayServer(ThreadingHTTPServer):
         self.access_log = access_log
 
 
-class Gateway:
+class Gateway(BackgroundServer):
     """The HTTP API on ``HOST:port`` (0 picks a free port) in a thread."""
 
     def __init__(
         self, port: int, verifier: JwtVerifier, *, invoke: Invoke = functions.invoke, access_log: bool = True
     ) -> None:
-        self._server = _GatewayServer(port, verifier, invoke, access_log)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        super().__init__(_GatewayServer(port, verifier, invoke, access_log), name="gateway")
 
     @property
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
-
-    def start(self) -> Gateway:
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="gateway", daemon=True
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()

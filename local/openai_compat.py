@@ -12,14 +12,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from agent_jobs.integrations.judge import (
@@ -34,6 +32,7 @@ from agent_jobs.integrations.judge import (
     TASK_CHOOSE_AGENT,
     TASK_EVALUATE,
 )
+from local.http_server import BackgroundServer, LoopbackServer
 
 OFFLINE_PREFIX = "[offline judge stand-in] "
 OFFLINE_MODEL = "offline-judge-stand-in"
@@ -153,19 +152,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(reply.status, _error_body(reply.status, f"scripted HTTP {reply.status}"), reply.headers)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 128
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Ignore clients that hang up (timeouts, aborted reads); report anything else."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
+class _Server(LoopbackServer):
     def __init__(self, address: tuple[str, int], responder: Responder) -> None:
         super().__init__(address, _Handler)
         self.responder = responder
-        self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.received: list[dict[str, Any]] = []
 
@@ -174,16 +164,12 @@ class _Server(ThreadingHTTPServer):
             self.received.append(request)
 
 
-class OpenAICompatServer:
+class OpenAICompatServer(BackgroundServer):
     """An OpenAI-compatible server on 127.0.0.1 in a daemon thread (port 0 picks a free port)."""
 
     def __init__(self, responder: Responder, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._server = _Server((host, port), responder)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        self._server: _Server = _Server((host, port), responder)
+        super().__init__(self._server, name="openai-compat")
 
     @property
     def base_url(self) -> str:
@@ -194,30 +180,6 @@ class OpenAICompatServer:
         """A snapshot of every JSON body received, in order."""
         with self._server.lock:
             return list(self._server.received)
-
-    def start(self) -> OpenAICompatServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.stopping.set()
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
-
-    def __enter__(self) -> OpenAICompatServer:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
 
 
 # --- the offline judge stand-in -------------------------------------------------------------

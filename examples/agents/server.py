@@ -23,11 +23,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from agent_jobs.integrations.signing import verify
 from examples.agents.definitions import AGENTS, AGENTS_BY_TYPE
+from local.http_server import BackgroundServer, LoopbackServer
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4001
@@ -107,9 +108,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, answer)
 
 
-class _AgentsHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
+class _AgentsHTTPServer(LoopbackServer):
     def __init__(self, address: tuple[str, int], agent_secrets: Mapping[str, str]) -> None:
         super().__init__(address, _Handler)
         self.secrets = dict(agent_secrets)
@@ -133,16 +132,12 @@ class _AgentsHTTPServer(ThreadingHTTPServer):
             return list(self._recent)
 
 
-class AgentServer:
+class AgentServer(BackgroundServer):
     """The example agents on ``HOST:port`` (0 picks a free port) in a thread; ``agent_secrets``: job type → secret."""
 
     def __init__(self, agent_secrets: Mapping[str, str], *, host: str = HOST, port: int = DEFAULT_PORT) -> None:
-        self._server = _AgentsHTTPServer((host, port), agent_secrets)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        self._server: _AgentsHTTPServer = _AgentsHTTPServer((host, port), agent_secrets)
+        super().__init__(self._server, name="example-agents")
 
     @property
     def base_url(self) -> str:
@@ -154,21 +149,6 @@ class AgentServer:
     def secret(self, job_type: str) -> str:
         """The signing secret the agent of ``job_type`` checks (to register it with the platform)."""
         return self._server.secrets[job_type]
-
-    def start(self) -> AgentServer:
-        if self._thread is None:
-            self._thread = threading.Thread(
-                target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="example-agents", daemon=True
-            )
-            self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._server.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._server.server_close()
 
 
 def new_secrets() -> dict[str, str]:
