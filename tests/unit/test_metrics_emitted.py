@@ -101,8 +101,8 @@ class FakeJobs:
     def __init__(self) -> None:
         self.logs: list[JobLog] = []
 
-    def write_transition(self, current: Job, target: JobStatus, changes: dict[str, Any], log: JobLog) -> Job:
-        self.logs.append(log)
+    def write_transition(self, current: Job, target: JobStatus, changes: dict[str, Any], logs: list[JobLog]) -> Job:
+        self.logs.extend(logs)
         return current.model_copy(
             update={**changes, "status": target, "updated_at": CHANGED, "version": current.version + 1}
         )

@@ -32,7 +32,7 @@ def agent_request(job: Job) -> dict[str, Any]:
         "jobType": job.job_type,
         "description": job.description,
         "acceptanceCriteria": job.acceptance_criteria,
-        "input": job.agent_inputs if job.agent_inputs is not None else job.input_data,
+        "input": job.inputs_for_agent or {},
         "feedback": job.feedback,
     }
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from agent_jobs.domain import events
 from agent_jobs.domain.auth import Principal, hide_unless_visible
-from agent_jobs.domain.lifecycle import apply, make_log
+from agent_jobs.domain.lifecycle import Step, apply, apply_steps, make_log
 from agent_jobs.domain.schemas import schema_errors
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import BadRequest, Conflict, NotFound
@@ -203,21 +203,25 @@ class JobService:
         note: str | None = None,
         usage: Any = None,
     ) -> Job:
-        """ASSIGN/REASSIGN to ``agent`` with checked ``inputs``; starts the job when auto-start is on."""
-        assigned = apply(
-            self.jobs,
-            job,
-            event,
-            f"assigned to agent {agent.name}" + (f": {note}" if note else ""),
-            changes={"assigned_agent_id": agent.id, "agent_inputs": inputs},
-            actor=actor,
-            agent_id=agent.id,
-            request={"agentId": agent.id, "inputs": inputs},
-            response=usage,
-        )
+        """ASSIGN/REASSIGN to ``agent`` with checked ``inputs``; with auto-start on, the start is written in
+        the same transaction (one write instead of two) and the job is queued."""
+        steps = [
+            Step(
+                event,
+                f"assigned to agent {agent.name}" + (f": {note}" if note else ""),
+                # inputs equal to the job's inputData are not stored twice (the agent gets inputData)
+                {"assigned_agent_id": agent.id, "agent_inputs": None if inputs == job.input_data else inputs},
+                agent.id,
+                {"agentId": agent.id, "inputs": inputs},
+                usage,
+            )
+        ]
         if self.settings.auto_start_on_assign:
-            return self.start(assigned, actor, "execution started on assignment")
-        return assigned
+            steps.append(Step(JobEvent.START, "execution started on assignment", {"attempt": job.attempt + 1}))
+        updated = apply_steps(self.jobs, job, steps, actor=actor)
+        if self.settings.auto_start_on_assign:
+            self.dispatcher.start(updated)
+        return updated
 
     # --- helpers ---------------------------------------------------------------------------------
     def _active_agent(self, agent_id: str) -> Agent:

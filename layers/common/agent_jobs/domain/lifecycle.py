@@ -1,10 +1,12 @@
 """Applies job transitions: the table's rule, the log entry, the conditional write — in one call.
 
-Every status change in the code base is a call to :func:`apply`.
+Every status change in the code base is a call to :func:`apply` (or :func:`apply_steps` for several
+transitions that happen together, e.g. assign-and-start: one transaction instead of two).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent_jobs.domain.events import job_transitioned
@@ -24,10 +26,11 @@ def make_log(
     request: Any = None,
     response: Any = None,
     attempt: int | None = None,
+    sequence: int = 0,
 ) -> JobLog:
     now = utc_now()
     return JobLog(
-        id=new_log_id(now),
+        id=new_log_id(now, sequence),
         job_id=job.id,
         status=kind,
         message=message[:4000],
@@ -38,6 +41,46 @@ def make_log(
         actor=actor,
         created_at=now,
     )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transition of a job: the event, the log's message and payloads, the fields it changes."""
+
+    event: JobEvent
+    message: str
+    changes: dict[str, Any] = field(default_factory=dict)
+    agent_id: str | None = None
+    request: Any = None
+    response: Any = None
+
+
+def apply_steps(jobs: JobRepository, job: Job, steps: list[Step], *, actor: str | None = None) -> Job:
+    """Moves ``job`` through ``steps`` in one conditional write with one log entry per step, or raises
+    Conflict (a step the table refuses, or another writer won the race) and writes nothing."""
+    current, moves, logs, changes = job, [], [], {}
+    for sequence, step in enumerate(steps):
+        rule = rule_for(current.status, step.event)
+        following = current.model_copy(update={**step.changes, "status": rule.target})
+        logs.append(
+            make_log(
+                following,
+                rule.log,
+                step.message,
+                actor=actor,
+                agent_id=step.agent_id or current.assigned_agent_id or following.assigned_agent_id,
+                request=step.request,
+                response=step.response,
+                sequence=sequence,
+            )
+        )
+        moves.append((current, following, step.event))
+        changes.update(step.changes)
+        current = following
+    updated = jobs.write_transition(job, current.status, changes, logs)
+    for before, after, event in moves:
+        job_transitioned(before, after.model_copy(update={"updated_at": updated.updated_at}), event)
+    return updated
 
 
 def apply(
@@ -53,18 +96,5 @@ def apply(
     response: Any = None,
 ) -> Job:
     """Moves ``job`` by ``event`` or raises Conflict (wrong state, or another writer won the race)."""
-    rule = rule_for(job.status, event)
-    changes = changes or {}
-    log = make_log(
-        job,
-        rule.log,
-        message,
-        actor=actor,
-        agent_id=agent_id or job.assigned_agent_id,
-        request=request,
-        response=response,
-        attempt=changes.get("attempt", job.attempt),
-    )
-    updated = jobs.write_transition(job, rule.target, changes, log)
-    job_transitioned(job, updated, event)
-    return updated
+    step = Step(event, message, changes or {}, agent_id, request, response)
+    return apply_steps(jobs, job, [step], actor=actor)

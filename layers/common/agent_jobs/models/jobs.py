@@ -78,9 +78,18 @@ class Job(ApiModel):
     version: int = 0
     dispatched_attempt: int = Field(default=0, exclude=True)  # execute idempotency mark, internal
 
+    @property
+    def inputs_for_agent(self) -> dict[str, Any] | None:
+        """What the assigned agent receives: its own inputs, or the job's inputData when they are the same
+        (then they are stored once)."""
+        if self.agent_inputs is not None:
+            return self.agent_inputs
+        return self.input_data if self.assigned_agent_id else None
+
     def to_api(self) -> dict[str, Any]:
         body = super().to_api()
         body["taskDescription"] = self.description  # seed 004's name for the same field
+        body["agentInputs"] = self.inputs_for_agent
         return body
 
 

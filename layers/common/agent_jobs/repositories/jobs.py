@@ -10,7 +10,6 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from agent_jobs.errors import Conflict
-from agent_jobs.models.base import utc_now
 from agent_jobs.models.jobs import Job, JobLog, JobStatus, JobSummary
 from agent_jobs.repositories.paging import Page, decode_cursor, take
 from agent_jobs.repositories.records import to_entity, to_record
@@ -21,8 +20,9 @@ STALE = "the job changed while this request ran; reload it and try again"
 MAX_LOGS = 500
 
 
-def new_log_id(created_at: str) -> str:
-    return f"{created_at}#{secrets.token_hex(4)}"
+def new_log_id(created_at: str, sequence: int = 0) -> str:
+    """Time-ordered; ``sequence`` keeps the order of entries written together in the same millisecond."""
+    return f"{created_at}#{sequence:02d}{secrets.token_hex(4)}"
 
 
 def _set(attribute: Any, value: Any) -> Action:
@@ -41,15 +41,15 @@ class JobRepository:
         self, user_id: str, *, status: str | None, job_type: str | None, limit: int, token: str | None
     ) -> Page[JobSummary]:
         start = decode_cursor(token, expected={"user_id": user_id}, key_names={"id", "user_id", "created_at"})
-        condition = _filters(status, job_type)
-        records = JobRecord.by_user.query(
-            user_id,
-            scan_index_forward=False,
-            filter_condition=condition,
-            last_evaluated_key=start,
-            page_size=limit + 1,  # the page and a peek at what follows (paging.take)
+        # keys only: the index is written once per job, not on every status change; the page's items come
+        # by BatchGet (reads are rarer and cheaper than the writes this saves) and filters apply to them
+        keys = JobRecord.by_user.query(user_id, scan_index_forward=False, last_evaluated_key=start, page_size=limit + 1)
+        items = (
+            s
+            for s in _fetch_summaries(keys, limit + 1)
+            if (status is None or s.status == status) and (job_type is None or s.job_type == job_type)
         )
-        return take(_summaries(records), limit, lambda s: _key(s, "user_id", "created_at"))
+        return take(items, limit, lambda s: _key(s, "user_id", "created_at"))
 
     def list_all(self, *, status: str | None, job_type: str | None, limit: int, token: str | None) -> Page[JobSummary]:
         if status:
@@ -91,11 +91,11 @@ class JobRepository:
         job: Job,
         target: JobStatus,
         changes: dict[str, Any],
-        log: JobLog,
+        logs: list[JobLog],
         extra: Condition | None = None,
     ) -> Job:
-        """Moves ``job`` to ``target`` with ``changes`` if nobody changed it since it was read."""
-        now = log.created_at
+        """Moves ``job`` to ``target`` with ``changes`` and its log entries if nobody changed it since it was read."""
+        now = logs[-1].created_at
         update = {**changes, "status": target.value, "updated_at": now}
         record = JobRecord(job.id)
         record.version = job.version
@@ -105,7 +105,8 @@ class JobRepository:
             condition &= extra
         with transaction(JobRecord, STALE) as tx:
             tx.update(record, actions=actions, condition=condition)
-            tx.save(_log_record(log))
+            for log in logs:
+                tx.save(_log_record(log))
         return job.model_copy(update={**update, "status": target, "version": job.version + 1})
 
     def claim_dispatch(self, job: Job) -> Job:
@@ -115,19 +116,19 @@ class JobRepository:
         """
         record = JobRecord(job.id)
         record.version = job.version  # PynamoDB always bumps the version on update
-        now = utc_now()
         condition = (
             (JobRecord.status == JobStatus.IN_PROGRESS.value)
             & (JobRecord.attempt == job.attempt)
             & (JobRecord.dispatched_attempt < job.attempt)
         )
         with conditional("this attempt was already sent to the agent"):
+            # dispatched_attempt is in no index: this write touches the item only (updated_at stays the start's)
             record.update(
-                actions=[JobRecord.dispatched_attempt.set(job.attempt), JobRecord.updated_at.set(now)],
+                actions=[JobRecord.dispatched_attempt.set(job.attempt)],
                 condition=condition,
                 add_version_condition=False,
             )
-        return job.model_copy(update={"dispatched_attempt": job.attempt, "updated_at": now, "version": job.version + 1})
+        return job.model_copy(update={"dispatched_attempt": job.attempt, "version": job.version + 1})
 
     def add_log(self, log: JobLog) -> None:
         _log_record(log).save()

@@ -50,11 +50,11 @@ class _Meta:
 
 
 class JobsByUser(GlobalSecondaryIndex["JobRecord"]):
-    """A user's jobs, newest first."""
+    """A user's jobs, newest first. Keys only: written once per job (list pages BatchGet their items)."""
 
     class Meta:
         index_name = "by_user"
-        projection = IncludeProjection(_summary("user_id", "created_at"))
+        projection = KeysOnlyProjection()
 
     user_id = UnicodeAttribute(hash_key=True)
     created_at = UnicodeAttribute(range_key=True)
