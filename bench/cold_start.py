@@ -1,0 +1,138 @@
+"""Cold start: the import time of each handler module in fresh interpreters, as a ratio to ``import boto3``.
+
+Each measurement is a new process running
+``import time; t = time.perf_counter(); import functions.<name>.handler; print(time.perf_counter() - t)``
+with ``PYTHONPATH=layers/common:.`` and the environment Lambda gives a function with active tracing (the task
+root, a function name, the X-Ray daemon address), so Powertools' Tracer patches what it patches on AWS. One
+unmeasured run per module first writes the bytecode caches. When a handler is over the target, ``python -X
+importtime`` says which packages its import spends the time in (self time summed per top-level package).
+
+    python -m bench.cold_start --out cold_start.json [--runs 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_RATIO = 1.5
+SNIPPET = "import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
+IMPORTTIME_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def environment(function: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTHON"))}
+    env.update(
+        {
+            "PYTHONPATH": f"{ROOT / 'layers' / 'common'}{os.pathsep}{ROOT}",
+            "LAMBDA_TASK_ROOT": str(ROOT),
+            "AWS_LAMBDA_FUNCTION_NAME": f"agent-jobs-{function}",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
+            "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "POWERTOOLS_SERVICE_NAME": "agent-jobs",
+            "POWERTOOLS_METRICS_NAMESPACE": "AgentJobs",
+        }
+    )
+    return env
+
+
+def import_seconds(module: str, env: dict[str, str]) -> float:
+    done = subprocess.run(
+        [sys.executable, "-c", SNIPPET.format(module=module)],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
+
+
+def biggest_imports(module: str, env: dict[str, str], top: int = 8, runs: int = 3) -> dict[str, Any]:
+    """Where the import spends its time (``-X importtime`` self times, the least of ``runs`` runs so that a
+    scheduling hiccup does not show up as a slow module): summed per top-level package, and the slowest
+    modules."""
+    packages: dict[str, list[int]] = defaultdict(list)
+    modules: dict[str, list[int]] = defaultdict(list)
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", f"import {module}"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        per_package: dict[str, int] = defaultdict(int)
+        for line in done.stderr.splitlines():
+            match = IMPORTTIME_LINE.match(line)
+            if match:
+                name, self_us = match.group(4), int(match.group(1))
+                per_package[name.split(".")[0]] += self_us
+                modules[name].append(self_us)
+        for name, total in per_package.items():
+            packages[name].append(total)
+
+    def ranked(found: dict[str, list[int]]) -> list[dict[str, Any]]:
+        least = sorted(((name, min(values)) for name, values in found.items()), key=lambda kv: -kv[1])[:top]
+        return [{"name": name, "ms": round(us / 1000, 1)} for name, us in least]
+
+    return {"packages": ranked(packages), "modules": ranked(modules)}
+
+
+def measure(module: str, env: dict[str, str], runs: int) -> dict[str, Any]:
+    import_seconds(module, env)  # bytecode caches
+    samples = [import_seconds(module, env) for _ in range(runs)]
+    return {
+        "module": module,
+        "medianSeconds": round(statistics.median(samples), 4),
+        "minSeconds": round(min(samples), 4),
+        "maxSeconds": round(max(samples), 4),
+        "runs": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Import time of each handler vs import boto3")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--runs", type=int, default=10)
+    options = parser.parse_args(argv)
+    sys.path[:0] = [str(ROOT / "layers" / "common"), str(ROOT)]
+    from agent_jobs.catalog import FUNCTIONS
+
+    baseline = measure("boto3", environment("baseline"), options.runs)
+    handlers: dict[str, Any] = {}
+    for name in FUNCTIONS:
+        if not (ROOT / "functions" / name / "handler.py").exists():
+            continue
+        print(f"cold start: {name}", file=sys.stderr, flush=True)
+        env = environment(name)
+        result = measure(f"functions.{name}.handler", env, options.runs)
+        result["ratioToBoto3"] = round(result["medianSeconds"] / baseline["medianSeconds"], 2)
+        result["withinTarget"] = result["ratioToBoto3"] <= TARGET_RATIO
+        if not result["withinTarget"]:
+            result["biggestImports"] = biggest_imports(result["module"], env)
+        handlers[name] = result
+    output = {
+        "targetRatio": TARGET_RATIO,
+        "boto3": baseline,
+        "handlers": handlers,
+        "worstRatio": max((h["ratioToBoto3"] for h in handlers.values()), default=None),
+    }
+    options.out.write_text(json.dumps(output, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,455 @@
+"""Cost per million jobs on AWS, from every billable request one job makes through its whole lifecycle.
+
+Runs in-process on moto with the real handlers (``bench.inprocess``), a real agent server and the offline judge
+stand-in, and counts with botocore hooks (``bench.meter``), a stdout counter (``bench.capture``) and the Step
+Functions execution history. For each job type it creates ``--jobs`` jobs through the API (``agentId`` given,
+so no auto-assign), lets the queues fill before each event-source-mapping poll (batches as they form under
+load, up to 10), approves every checkpoint through the API, and reads each job once (``GET /api/jobs/{id}``).
+
+    python -m bench.cost --out cost.json [--jobs 50] [--cold-start cold_start.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import capture
+from bench.meter import Call, Meter
+
+CAPTURED = capture.install()  # before agent_jobs is imported (Powertools binds sys.stdout)
+METER = Meter().install()
+
+from bench import cost_model  # noqa: E402
+from bench.egress import Egress  # noqa: E402
+from bench.inprocess import Invocation, Platform  # noqa: E402
+
+SQS_CHUNK = 64 * 1024
+THREE_STEP = {"three-step": {"afterExecute": ["plan-review", "output-review"], "beforeCompletion": ["final-review"]}}
+QUEUE_ORDER = ("execute-high", "execute", "validate", "checkpoint")
+ROWS = [
+    {"id": 1, "name": "  ada lovelace ", "email": "ADA@Example.com"},
+    {"id": 2, "name": "alan turing", "email": " Alan.Turing@Example.com "},
+    {"id": 3, "name": "grace hopper", "email": "grace@EXAMPLE.com"},
+]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    job_type: str
+    agent_path: str  # example agent that serves it
+    checkpoints: int
+    batch: int = 10
+    body: tuple[tuple[str, Any], ...] = ()
+
+    def request(self, agent_id: str) -> dict[str, Any]:
+        return {"jobType": self.job_type, "priority": 5, "agentId": agent_id, **dict(self.body)}
+
+
+SIMPLE_BODY = (
+    ("taskDescription", "Process user data"),
+    ("acceptanceCriteria", "The user data is processed and the action is reported"),
+    ("inputData", {"userId": "user-123", "action": "update-profile"}),
+)
+SCENARIOS = (
+    Scenario("simple", "simple-task", "simple-task", 0, body=SIMPLE_BODY),
+    Scenario("simple, batches of 1 (trickle load)", "simple-task", "simple-task", 0, batch=1, body=SIMPLE_BODY),
+    Scenario(
+        "1 checkpoint (code-generation)",
+        "code-generation",
+        "code-generation",
+        1,
+        body=(
+            ("taskDescription", "Generate authentication module"),
+            ("acceptanceCriteria", "The files implement authentication"),
+            (
+                "inputData",
+                {
+                    "description": "User authentication module",
+                    "files": [{"path": "lib/auth.ts", "content": "export function authenticate() { return true; }"}],
+                },
+            ),
+        ),
+    ),
+    Scenario(
+        "3 checkpoints (three-step)",
+        "three-step",
+        "data-processing",
+        3,
+        body=(
+            ("taskDescription", "Normalise the customer rows"),
+            ("acceptanceCriteria", "Every row is normalised; the plan lists the steps"),
+            ("inputData", {"operation": "transform", "transform": "normalize", "data": ROWS}),
+        ),
+    ),
+)
+
+
+# --- driving jobs through the platform ---------------------------------------------------------------
+class Driver:
+    def __init__(self, platform: Platform) -> None:
+        self.p = platform
+        self.sqs = METER.raw_client("sqs")
+        self.ddb = METER.raw_client("dynamodb")
+        self.sfn = METER.raw_client("stepfunctions")
+
+    def depths(self) -> tuple[int, ...]:
+        found = []
+        for key in QUEUE_ORDER:
+            attributes = self.sqs.get_queue_attributes(
+                QueueUrl=self.p.queue_url(key), AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            found.append(int(attributes["ApproximateNumberOfMessages"]))
+        return tuple(found)
+
+    def settle(self, quiet: float = 0.3, longest: float = 3.0) -> tuple[int, ...]:
+        """Waits until no queue grew for ``quiet`` seconds: the messages of a stage are all there."""
+        started = stable_since = time.monotonic()
+        last = self.depths()
+        while time.monotonic() - started < longest:
+            time.sleep(0.05)
+            now = self.depths()
+            if now != last:
+                last, stable_since = now, time.monotonic()
+            elif time.monotonic() - stable_since >= quiet:
+                break
+        return last
+
+    def statuses(self, ids: set[str]) -> dict[str, str]:
+        table = self.p.env["JOBS_TABLE"]
+        found: dict[str, str] = {}
+        for page in self.ddb.get_paginator("scan").paginate(
+            TableName=table, ProjectionExpression="id, #s", ExpressionAttributeNames={"#s": "status"}
+        ):
+            for item in page["Items"]:
+                if item["id"]["S"] in ids:
+                    found[item["id"]["S"]] = item["status"]["S"]
+        return found
+
+    def pending_checkpoints(self, ids: set[str]) -> list[str]:
+        table = self.p.env["CHECKPOINTS_TABLE"]
+        items = self.ddb.scan(TableName=table)["Items"]
+        return [i["id"]["S"] for i in items if i["job_id"]["S"] in ids and i["status"]["S"] == "PENDING"]
+
+    def run(self, ids: set[str], batch: int, timeout: float = 240.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            depths = self.settle()
+            for key, depth in zip(QUEUE_ORDER, depths, strict=True):
+                remaining = depth
+                while remaining > 0:
+                    self.p.deliver(key, max_messages=batch)
+                    remaining = self.depths()[QUEUE_ORDER.index(key)]
+            for checkpoint_id in self.pending_checkpoints(ids):
+                status, body = self.p.api("POST", f"/api/admin/agent-checkpoints/{checkpoint_id}", admin=True)
+                assert status == 200, body
+            statuses = self.statuses(ids)
+            if all(statuses.get(i) == "COMPLETED" for i in ids):
+                return
+            failed = {s for s in statuses.values() if s in ("FAILED", "REJECTED", "RESUBMISSION_REQUIRED")}
+            assert not failed, f"jobs ended {failed}"
+        raise TimeoutError(f"jobs not COMPLETED after {timeout:.0f} s: {Counter(self.statuses(ids).values())}")
+
+    def executions(self, ids: set[str]) -> list[tuple[str, list[dict[str, Any]]]]:
+        arn = self.p.env["CHECKPOINT_STATE_MACHINE_ARN"]
+        found = []
+        for job_id in ids:
+            execution = arn.replace(":stateMachine:", ":execution:") + f":{job_id}-1"
+            try:
+                events = self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
+            except self.sfn.exceptions.ExecutionDoesNotExist:
+                continue
+            found.append((execution, events))
+        return found
+
+    def storage(self, ids: set[str]) -> int:
+        from bench import dynamo_units
+
+        total = 0
+        for setting, job_key in (("JOBS_TABLE", "id"), ("JOB_LOGS_TABLE", "job_id"), ("CHECKPOINTS_TABLE", "job_id")):
+            table = self.p.env[setting]
+            items = [
+                item
+                for page in self.ddb.get_paginator("scan").paginate(TableName=table)
+                for item in page["Items"]
+                if item[job_key]["S"] in ids
+            ]
+            total += dynamo_units.storage_bytes(METER.schema(table), items)
+        return total
+
+
+def create_jobs(platform: Platform, scenario: Scenario, agent_id: str, count: int) -> set[str]:
+    ids = set()
+    for _ in range(count):
+        status, body = platform.api("POST", "/api/jobs", scenario.request(agent_id))
+        assert status == 201, body
+        ids.add(body["job"]["id"])
+    return ids
+
+
+# --- from measurements to usage per job -----------------------------------------------------------------
+def sqs_requests(calls: list[Call]) -> dict[str, float]:
+    counted: dict[str, float] = defaultdict(float)
+    for call in calls:
+        if call.service != "sqs":
+            continue
+        if call.operation == "SendMessage":
+            chunks = math.ceil(len(str(call.params.get("MessageBody", "")).encode()) / SQS_CHUNK)
+        elif call.operation == "ReceiveMessage":
+            messages = call.response.get("Messages") or []
+            if not messages:
+                counted["emptyReceives (not billed at load)"] += 0
+                continue
+            chunks = math.ceil(sum(len(m["Body"].encode()) for m in messages) / SQS_CHUNK)
+        else:
+            chunks = 1
+        who = "stepfunctions" if call.actor == "stepfunctions" else ("esm" if call.actor == "esm" else "functions")
+        counted[f"{call.operation} ({who})"] += max(1, chunks)
+    return dict(counted)
+
+
+def lambda_usage(
+    invocations: list[Invocation], init_seconds: dict[str, float], agent_seconds: float, judge_seconds: float
+) -> dict[str, Any]:
+    from agent_jobs.catalog import FUNCTIONS
+
+    per_function: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for inv in invocations:
+        trigger = "API" if inv.trigger == "api" else f"{inv.trigger} queue"
+        memory = FUNCTIONS[inv.function].memory_mb
+        gb = memory / 1024
+        io = sum(cost_model.latency_of(kind) * count for kind, count in inv.calls.items())
+        if inv.function in cost_model.CONCURRENT_BATCH_FUNCTIONS and inv.records > 1:
+            io /= inv.records
+        wait = 0.0
+        if inv.function == "execute_job" and "execute" in inv.kinds:
+            wait += agent_seconds
+        if inv.function == "validate" and {"validate", "assign"} & set(inv.kinds):
+            wait += judge_seconds
+        own = inv.cpu_seconds * cost_model.cpu_scale(memory)
+        billed = math.ceil((own + io + wait) * 1000) / 1000
+        stats = per_function[f"{inv.function} ({trigger})"]
+        stats["invocations"] += 1
+        stats["records"] += inv.records
+        stats["cpuSecondsHere"] += inv.cpu_seconds
+        stats["awsCpuSecondsHere"] += inv.aws_cpu_seconds
+        stats["wallSecondsHere"] += inv.wall_seconds
+        stats["ioSecondsModelled"] += io
+        stats["failedRecords"] += inv.failures
+        stats["billedSeconds"] += billed
+        stats["gbSeconds"] += billed * gb
+        stats["waitGbSeconds"] += wait * gb
+        stats["measuredGbSeconds"] += (inv.cpu_seconds + inv.aws_cpu_seconds + wait) * gb
+        stats["initGbSeconds"] += cost_model.COLD_START_FRACTION * init_seconds.get(inv.function, 1.0) * gb
+    return {fn: dict(stats) for fn, stats in per_function.items()}
+
+
+def measure(
+    platform: Platform,
+    driver: Driver,
+    egress: Egress,
+    scenario: Scenario,
+    agent_id: str,
+    count: int,
+    options: argparse.Namespace,
+    init_seconds: dict[str, float],
+) -> dict[str, Any]:
+    from agent_jobs.catalog import FUNCTIONS
+
+    call_mark, invocation_mark = METER.snapshot(), len(platform.invocations)
+    CAPTURED.reset()
+    egress.reset()
+    started = time.monotonic()
+    ids = create_jobs(platform, scenario, agent_id, count)
+    driver.run(ids, scenario.batch)
+    for job_id in ids:  # the owner reads the result once
+        status, body = platform.api("GET", f"/api/jobs/{job_id}")
+        assert status == 200 and body["job"]["status"] == "COMPLETED", body
+    seconds = time.monotonic() - started
+    calls = [c for c in METER.since(call_mark) if c.actor != "bench"]
+    invocations = platform.invocations[invocation_mark:]
+    captured = CAPTURED.totals()
+    executions = driver.executions(ids)
+
+    functions = lambda_usage(invocations, init_seconds, options.agent_seconds, options.judge_seconds)
+    n = float(count)
+    api_requests = sum(1 for inv in invocations if inv.trigger == "api")
+    sqs = sqs_requests(calls)
+    ddb_calls = [c for c in calls if c.service == "dynamodb"]
+    by_operation: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for call in ddb_calls:
+        entry = by_operation[f"{call.actor}: {call.operation}"]
+        entry["calls"] += 1 / n
+        entry["wru"] += call.wru / n
+        entry["rru"] += call.rru / n
+    transitions = sum(1 for _, events in executions for e in events if e["type"].endswith("StateEntered"))
+    sfn_log_bytes = sum(
+        len(cost_model.step_functions_log_line(e, arn).encode()) + 1 for arn, events in executions for e in events
+    )
+    platform_line_bytes = sum(len(line.encode()) + 1 for line in cost_model.LAMBDA_PLATFORM_LINES)
+    emf = {who: s for who, s in captured["emf"].items() if who in FUNCTIONS}
+    logs = {who: s for who, s in captured["logs"].items() if who in FUNCTIONS}
+    total_invocations = sum(f["invocations"] for f in functions.values())
+    usage = {
+        "jobs": count,
+        "seconds": round(seconds, 2),
+        "failedRecords": sum(inv.failures for inv in invocations),  # retried by the queue; 0 expected
+        "apiRequests": api_requests / n,
+        "lambda": {
+            "invocations": total_invocations / n,
+            "gbSeconds": sum(f["gbSeconds"] for f in functions.values()) / n,
+            "waitGbSeconds": sum(f["waitGbSeconds"] for f in functions.values()) / n,
+            "measuredGbSeconds": sum(f["measuredGbSeconds"] for f in functions.values()) / n,
+            "initGbSeconds": sum(f["initGbSeconds"] for f in functions.values()) / n,
+            "byFunction": {
+                fn: {key: value / n for key, value in stats.items()}
+                | {"batchSize": stats["records"] / stats["invocations"]}
+                for fn, stats in functions.items()
+            },
+        },
+        "dynamodb": {
+            "wru": sum(c.wru for c in ddb_calls) / n,
+            "indexWru": sum(float(c.detail.get("indexWru", 0)) for c in ddb_calls) / n,
+            "rru": sum(c.rru for c in ddb_calls) / n,
+            "requests": len(ddb_calls) / n,
+            "byOperation": {k: dict(v) for k, v in sorted(by_operation.items(), key=lambda kv: -kv[1]["wru"])},
+            "storageBytes": driver.storage(ids) / n,
+        },
+        "sqs": {"requests": sum(sqs.values()) / n, "byOperation": {k: v / n for k, v in sqs.items()}},
+        "stepFunctions": {"executions": len(executions) / n, "transitions": transitions / n},
+        "logs": {
+            "appLines": sum(s["lines"] for s in logs.values()) / n,
+            "appBytes": sum(s["bytes"] for s in logs.values()) / n,
+            "emfLines": sum(s["lines"] for s in emf.values()) / n,
+            "emfBytes": sum(s["bytes"] for s in emf.values()) / n,
+            "platformBytes": total_invocations * platform_line_bytes / n,
+            "accessLogBytes": api_requests * (len(cost_model.API_ACCESS_LOG_LINE) + 1) / n,
+            "stepFunctionsBytes": sfn_log_bytes / n,
+            "byFunction": {
+                fn: {"logLines": logs.get(fn, {}).get("lines", 0) / n, "emfLines": emf.get(fn, {}).get("lines", 0) / n}
+                for fn in sorted(set(logs) | set(emf))
+            },
+        },
+        "xrayTraces": (total_invocations + len(executions)) * cost_model.XRAY_SAMPLED_FRACTION / n,
+        "secretsManagerCalls": cost_model.VALIDATE_CONTAINERS
+        / (cost_model.SECRET_CACHE_SECONDS * cost_model.ASSUMED_LOAD_JOBS_PER_SECOND),
+        "egressBytes": egress.bytes / n,
+    }
+    lines = cost_model.bill(usage)
+    return {
+        "scenario": asdict(scenario) | {"body": dict(scenario.body)},
+        "usagePerJob": usage,
+        "costPerMillionJobsUsd": {
+            "total": round(sum(line.usd_per_million_jobs for line in lines), 3),
+            "byService": {k: round(v, 3) for k, v in cost_model.by_service(lines).items()},
+            "lines": [asdict(line) | {"usd_per_million_jobs": round(line.usd_per_million_jobs, 4)} for line in lines],
+        },
+        "storagePerMillionJobsUsdPerMonth": round(
+            cost_model.storage_per_million_jobs_month(usage["dynamodb"]["storageBytes"]), 3
+        ),
+        "samples": {
+            "emf": next((s["samples"][0] for s in emf.values() if s["samples"]), None),
+            "log": next((s["samples"][0] for s in logs.values() if s["samples"]), None),
+        },
+    }
+
+
+def register_agents(platform: Platform, agents: Any) -> dict[str, str]:
+    from examples.agents.definitions import AGENTS_BY_TYPE
+
+    ids = {}
+    for scenario in SCENARIOS:
+        agent = AGENTS_BY_TYPE[scenario.agent_path]
+        body = agent.registration(agents.endpoint(agent.job_type), agents.secret(agent.job_type))
+        body |= {"name": f"{scenario.job_type} agent", "jobTypes": [scenario.job_type]}
+        if scenario.job_type in ids:
+            continue
+        status, answer = platform.api("POST", "/api/admin/agents", body, admin=True)
+        assert status == 201, answer
+        ids[scenario.job_type] = answer["agent"]["id"]
+    return ids
+
+
+def init_seconds_from(path: Path | None) -> dict[str, float]:
+    if path is None or not path.exists():
+        return {}
+    data = json.loads(path.read_text())
+    return {fn: float(entry["medianSeconds"]) for fn, entry in data.get("handlers", {}).items()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--jobs", type=int, default=50)
+    parser.add_argument("--checkpoint-jobs", type=int, default=20, help="jobs of each checkpoint scenario")
+    parser.add_argument("--trickle-jobs", type=int, default=10, help="jobs of the batches-of-1 scenario")
+    parser.add_argument("--agent-seconds", type=float, default=1.0, help="modelled agent latency")
+    parser.add_argument("--judge-seconds", type=float, default=1.0, help="modelled judge latency")
+    parser.add_argument("--cold-start", type=Path, help="bench.cold_start result (INIT durations)")
+    parser.add_argument("--only", help="run only the scenarios whose name contains this text")
+    options = parser.parse_args(argv)
+    scenarios = [s for s in SCENARIOS if not options.only or options.only in s.name]
+
+    from bench.servers import judge_server
+    from examples.agents.server import AgentServer, new_secrets
+
+    init_seconds = init_seconds_from(options.cold_start)
+    egress = Egress().install()
+    judge = judge_server().start()
+    agents = AgentServer(new_secrets(), port=0).start()
+    settings = {"OPENAI_BASE_URL": judge.base_url, "JOB_TYPE_CHECKPOINTS": json.dumps(THREE_STEP)}
+    results: dict[str, Any] = {}
+    try:
+        with Platform(settings, meter=METER) as platform:
+            driver = Driver(platform)
+            agent_ids = register_agents(platform, agents)
+            for scenario in scenarios:  # warm-up: every code path once, not measured
+                driver.run(create_jobs(platform, scenario, agent_ids[scenario.job_type], 1), scenario.batch)
+            for scenario in scenarios:
+                count = options.jobs
+                if scenario.batch == 1:
+                    count = options.trickle_jobs
+                elif scenario.checkpoints:
+                    count = options.checkpoint_jobs
+                print(f"cost: {scenario.name}: {count} jobs", file=sys.stderr, flush=True)
+                results[scenario.name] = measure(
+                    platform, driver, egress, scenario, agent_ids[scenario.job_type], count, options, init_seconds
+                )
+            metric_series = len(CAPTURED.metric_series)
+    finally:
+        judge.stop()
+        agents.stop()
+    simple = results.get(SCENARIOS[0].name)
+    output = {
+        "costPerMillionSimpleJobsUsd": simple["costPerMillionJobsUsd"]["total"] if simple else None,
+        "scenarios": results,
+        "fixedMonthly": {
+            "customMetricSeries": metric_series,
+            "customMetricsUsdPerMonth": round(metric_series * cost_model.price("cloudwatchCustomMetricPerMonth"), 2),
+        },
+        "assumptions": {
+            "agentSeconds": options.agent_seconds,
+            "judgeSeconds": options.judge_seconds,
+            "lambdaFullVcpuMb": cost_model.LAMBDA_FULL_VCPU_MB,
+            "awsLatencySeconds": cost_model.AWS_LATENCY_SECONDS,
+            "coldStartFraction": cost_model.COLD_START_FRACTION,
+            "initSeconds": init_seconds,
+            "xraySampledFraction": cost_model.XRAY_SAMPLED_FRACTION,
+            "assumedLoadJobsPerSecond": cost_model.ASSUMED_LOAD_JOBS_PER_SECOND,
+        },
+        "prices": cost_model.prices(),
+    }
+    options.out.write_text(json.dumps(output, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
