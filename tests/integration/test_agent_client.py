@@ -167,7 +167,7 @@ def test_hang_times_out_without_retry(agent: AgentServer) -> None:
     elapsed = time.perf_counter() - started
     assert "timed out after 0.5s" in str(error)
     assert error.attempts == 1
-    assert elapsed < 2
+    assert elapsed < 5  # the 0.5 s timeout, not the agent's hang (margins for a loaded CI machine)
     assert len(agent.requests_to("/hang?t=hang")) == 1
 
 
@@ -176,7 +176,7 @@ def test_timeout_is_capped_by_settings(agent: AgentServer) -> None:
     started = time.perf_counter()
     error = failure(agent.url("/hang?t=cap"), timeout=60, settings=settings)
     assert "timed out after 0.3s" in str(error)
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 5
 
 
 def test_redirect_is_refused_and_not_followed(agent: AgentServer) -> None:
@@ -210,7 +210,7 @@ def test_ten_concurrent_slow_calls_overlap(agent: AgentServer) -> None:
 
     started = time.perf_counter()
     results = asyncio.run(go())
-    assert time.perf_counter() - started < 2
+    assert time.perf_counter() - started < 5  # overlapping: one after the other would take 10 s
     assert [r.attempts for r in results] == [1] * 10
 
 

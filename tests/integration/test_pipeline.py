@@ -209,7 +209,7 @@ def test_agent_that_never_answers_fails_after_timeout(
     job = create_job(api, agent_id)
     started = time.monotonic()
     run_queues(pipeline)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 10  # the 0.5 s timeout, not the agent's hang
     final, logs = job_state(api, job["id"])
     assert final["status"] == "FAILED" and "timed out" in logs[-1]["message"]
 
