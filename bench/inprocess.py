@@ -99,52 +99,12 @@ def serialize_moto() -> None:
     stubber._bench_serialized = True
 
 
-class _ProcessorPerThread:
-    """Stands in for a handler module's ``processor``: one Powertools batch processor per thread.
-
-    The handlers keep one ``BatchProcessor`` per module, and a processor keeps the batch it is working on in
-    its attributes. On Lambda an execution environment runs one invocation at a time, so that is fine; a
-    process that runs several invocations of a function at once in threads (the priority benchmark here, the
-    local stack's pollers) mixes their batches up: a record is processed twice, another never (measured: 1 to
-    10 jobs of 201 left IN_PROGRESS, their messages deleted)."""
-
-    def __init__(self, original: Any) -> None:
-        self._original = original
-        self._local = threading.local()
-
-    def _mine(self) -> Any:
-        mine = getattr(self._local, "processor", None)
-        if mine is None:
-            original = self._original
-            mine = self._local.processor = type(original)(
-                event_type=original.event_type,
-                model=original.model,
-                raise_on_entire_batch_failure=original.raise_on_entire_batch_failure,
-            )
-        return mine
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._mine()(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._mine(), name)
-
-
-def isolate_batch_processors() -> None:
-    """Gives every consumer handler one batch processor per thread (see ``_ProcessorPerThread``)."""
-    from agent_jobs.catalog import QUEUES
-
-    for consumer in {spec.consumer for spec in QUEUES}:
-        module: Any = importlib.import_module(f"functions.{consumer}.handler")
-        if not isinstance(module.processor, _ProcessorPerThread):
-            module.processor = _ProcessorPerThread(module.processor)
-
-
 class Platform:
     """Provisioned moto + the handlers. Use as a context manager; ``env`` holds the settings environment."""
 
     def __init__(self, settings: dict[str, str] | None = None, *, meter: Any = None, concurrent: bool = False) -> None:
-        """``concurrent``: invocations of one function will run at once in threads (see _ProcessorPerThread)."""
+        """``concurrent``: invocations of one function will run at once in threads (each handler makes its own
+        batch processor per invocation, so their batches stay apart)."""
         self.settings = settings or {}
         self.concurrent = concurrent
         self.meter = meter
@@ -175,8 +135,6 @@ class Platform:
 
         preload()
         surface_record_failures()  # a failed record says why on stderr
-        if self.concurrent:
-            isolate_batch_processors()
         return self
 
     def __exit__(self, *exc: object) -> None:

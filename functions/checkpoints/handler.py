@@ -15,7 +15,6 @@ from agent_jobs.domain.steps import from_dead_letters, message_of
 from agent_jobs.observability import logger, metrics, tracer
 from agent_jobs.services import services
 
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 app = build_resolver(checkpoint_routes.router, admin_page.router)
 STEPS = {
     "checkpoint": checkpoints.raise_checkpoint,
@@ -39,5 +38,7 @@ def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
+        # a processor per invocation: it holds the batch in progress (the local stack runs invocations in threads)
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         return dict(process_partial_response(event, record_handler, processor, context))
     return app.resolve(event, context)

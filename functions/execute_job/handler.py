@@ -16,8 +16,6 @@ from agent_jobs.domain.steps import from_dead_letters, http_client, message_of
 from agent_jobs.observability import logger, metrics, tracer
 from agent_jobs.services import services
 
-processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
 
 async def record_handler(record: SQSRecord) -> None:
     message = message_of(record)
@@ -32,4 +30,6 @@ async def record_handler(record: SQSRecord) -> None:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # a processor per invocation: it holds the batch in progress (the local stack runs invocations in threads)
+    processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     return dict(async_process_partial_response(event, record_handler, processor, context))

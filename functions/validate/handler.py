@@ -20,7 +20,6 @@ from agent_jobs.integrations.judge_factory import judge
 from agent_jobs.observability import logger, metrics, tracer
 from agent_jobs.services import services
 
-processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 app = build_resolver(validation.router)
 
 
@@ -40,5 +39,7 @@ async def record_handler(record: SQSRecord) -> None:
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
+        # a processor per invocation: it holds the batch in progress (the local stack runs invocations in threads)
+        processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
         return dict(async_process_partial_response(event, record_handler, processor, context))
     return app.resolve(event, context)
