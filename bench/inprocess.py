@@ -7,8 +7,6 @@ per benchmark) because the settings, the Powertools logger and moto's state are 
 
 from __future__ import annotations
 
-import asyncio
-import contextvars
 import importlib
 import json
 import os
@@ -18,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench import capture
+from bench import capture, thread_cpu
 
 capture.install()  # the handlers' stdout (log and EMF lines) is counted, not printed; before agent_jobs loads
 
@@ -44,27 +42,7 @@ for _name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "POWERTOOL
 os.environ.update(LAMBDA_ENV)
 
 
-_thread_cpu: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("bench_thread_cpu", default=None)
-_original_to_thread = asyncio.to_thread
-
-
-async def _timed_to_thread(func: Any, /, *args: Any, **kwargs: Any) -> Any:
-    """``asyncio.to_thread`` that adds the CPU the function took in its worker thread to the invocation's."""
-    bucket = _thread_cpu.get()
-
-    def timed() -> Any:
-        started = time.thread_time()
-        try:
-            return func(*args, **kwargs)
-        finally:
-            if bucket is not None:
-                bucket.append(time.thread_time() - started)
-
-    return await _original_to_thread(timed)
-
-
-_asyncio: Any = asyncio
-_asyncio.to_thread = _timed_to_thread
+thread_cpu.install()
 
 
 @dataclass
@@ -151,14 +129,14 @@ class Platform:
         mark = meter.snapshot() if meter else 0
         overhead = meter.overhead_cpu.get(function, 0.0) if meter else 0.0
         bucket: list[float] = []
-        token = _thread_cpu.set(bucket)
+        token = thread_cpu.cpu_bucket.set(bucket)
         try:
             with acting_as(function):
                 started, started_cpu = time.perf_counter(), time.thread_time()
                 result = module.handler(event, LocalContext(function))
                 wall, main_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
         finally:
-            _thread_cpu.reset(token)
+            thread_cpu.cpu_bucket.reset(token)
         calls = [c for c in meter.since(mark) if c.actor == function] if meter else []
         hooks = (meter.overhead_cpu.get(function, 0.0) - overhead) if meter else 0.0
         aws_cpu = sum(c.cpu_seconds for c in calls)

@@ -12,7 +12,6 @@ again when the stack stops. The moto server's CPU is read from ``/proc`` (its pr
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import json
 import os
@@ -25,8 +24,9 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from bench import thread_cpu
+
 _function: contextvars.ContextVar[str | None] = contextvars.ContextVar("probe_function", default=None)
-_cpu_bucket: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("probe_cpu", default=None)
 
 
 class Probe:
@@ -51,14 +51,14 @@ class Probe:
 
             def timed(event: dict[str, Any], context: Any) -> Any:
                 bucket: list[float] = []
-                tokens = (_function.set(name), _cpu_bucket.set(bucket))
+                tokens = (_function.set(name), thread_cpu.cpu_bucket.set(bucket))
                 started, started_cpu = time.perf_counter(), time.thread_time()
                 try:
                     return handler(event, context)
                 finally:
                     wall, cpu = time.perf_counter() - started, time.thread_time() - started_cpu
                     _function.reset(tokens[0])
-                    _cpu_bucket.reset(tokens[1])
+                    thread_cpu.cpu_bucket.reset(tokens[1])
                     probe.add_invocation(name, len(event.get("Records") or []), wall, cpu + sum(bucket))
 
             return timed
@@ -66,23 +66,7 @@ class Probe:
         functions_module: Any = functions
         functions_module.load = load
 
-        original_to_thread = asyncio.to_thread
-
-        async def to_thread(func: Any, /, *args: Any, **kwargs: Any) -> Any:
-            bucket = _cpu_bucket.get()
-
-            def timed() -> Any:
-                started = time.thread_time()
-                try:
-                    return func(*args, **kwargs)
-                finally:
-                    if bucket is not None:
-                        bucket.append(time.thread_time() - started)
-
-            return await original_to_thread(timed)
-
-        asyncio_module: Any = asyncio
-        asyncio_module.to_thread = to_thread
+        thread_cpu.install()
 
         client_class: Any = botocore.client.BaseClient
         original_call = client_class._make_api_call

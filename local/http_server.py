@@ -57,6 +57,15 @@ class BackgroundServer:
             self._thread = None
         self._server.server_close()
 
+    def serve_until_interrupted(self) -> None:
+        """Serves in the foreground of a command until Ctrl+C, then stops."""
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            self.stop()
+
     def __enter__(self) -> Self:
         return self.start()
 

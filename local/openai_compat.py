@@ -283,12 +283,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     server = OpenAICompatServer(offline_judge_responder, port=args.port).start()
     print(server.base_url, flush=True)  # the caller reads the URL from stdout
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_until_interrupted()
 
 
 if __name__ == "__main__":

@@ -168,12 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"example agents on {server.base_url}: " + ", ".join(f"/{t}" for t in AGENTS_BY_TYPE), flush=True)
     if not args.secret:
         print(f"signing secret: {secret}", flush=True)
-    try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
+    server.serve_until_interrupted()
 
 
 if __name__ == "__main__":
