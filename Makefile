@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20
 export PYTHONPATH := $(CURDIR)/layers/common:$(CURDIR)
 
-.PHONY: install dev test lint typecheck unit synth bench token clean
+.PHONY: install dev test lint typecheck unit synth bench judge-eval token client clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PY_BOOT) -m venv $(VENV)
@@ -38,11 +38,20 @@ dev: install
 token: install
 	$(PY) -m local.token $(USER) $(if $(ADMIN),--admin,)
 
+# Machine credentials on the running local stack: prints a client id and secret (SCOPES="agent-jobs/admin …").
+client: install
+	$(PY) -m local.client $(NAME) $(foreach s,$(SCOPES),--scope $(s))
+
 synth: install
 	$(PY) infra/app.py
 
 bench: install
 	$(PY) -m bench.run
+
+# The labelled judge cases against OPENAI_BASE_URL / OPENAI_API_KEY / OPENAI_MODEL (the offline stand-in
+# without a key: a smoke test). Writes bench/judge/results.json.
+judge-eval: install
+	$(PY) -m bench.judge.run
 
 clean:
 	rm -rf cdk.out .local .pytest_cache .mypy_cache .ruff_cache test-output

@@ -3,7 +3,7 @@
     python -m bench.run [--only cost,latency] [--quick] [--moto-fix] [--out bench/results.json]
 
 Order: cold start first (it wants a quiet machine, and its import times are the INIT durations of the cost
-model), then the in-process benchmarks on moto (cost, slow agents, priority), the simulation, and last the
+model), then the in-process benchmarks on moto (cost, slow agents, async waits, priority), the simulation, and last the
 local stack (latency, throughput). See bench/README.md for what each one measures.
 """
 
@@ -26,8 +26,16 @@ from bench.local_stack import stack_available
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results.json"
-SECTIONS = ("cold_start", "cost", "slow_agents", "priority", "baseline", "latency")
-TIMEOUT_SECONDS = {"cold_start": 240, "cost": 360, "slow_agents": 120, "priority": 240, "baseline": 60, "latency": 420}
+SECTIONS = ("cold_start", "cost", "slow_agents", "async_wait", "priority", "baseline", "latency")
+TIMEOUT_SECONDS = {
+    "cold_start": 240,
+    "cost": 360,
+    "slow_agents": 120,
+    "async_wait": 420,
+    "priority": 240,
+    "baseline": 60,
+    "latency": 420,
+}
 
 
 def machine() -> dict[str, Any]:
@@ -63,6 +71,8 @@ def section_args(name: str, workdir: Path, options: argparse.Namespace, results:
             args += ["--jobs", "20", "--checkpoint-jobs", "10", "--trickle-jobs", "5"]
     elif name == "cold_start" and options.quick:
         args += ["--runs", "3"]
+    elif name == "async_wait" and options.quick:
+        args += ["--jobs", "100", "--wait-seconds", "2", "--sample", "10"]
     elif name == "priority" and options.quick:
         args += ["--backlog", "60"]
     elif name == "baseline" and "cost" in results:

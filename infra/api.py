@@ -91,7 +91,7 @@ class Api(Construct):
     def add_routes(self, functions: Mapping[str, lambda_.IFunction], auth: Auth) -> None:
         """Every route of the catalog; user and admin routes need a valid token (admin: checked in code)."""
         authorizer = authorizers.HttpUserPoolAuthorizer(
-            "CognitoAuthorizer", auth.user_pool, user_pool_clients=[auth.client]
+            "CognitoAuthorizer", auth.user_pool, user_pool_clients=[auth.client, auth.machine_client]
         )
         no_auth = apigwv2.HttpNoneAuthorizer()
         # One integration per function; one invoke permission per function for the whole API

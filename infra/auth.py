@@ -1,4 +1,5 @@
-"""Sign-in: a Cognito user pool (admins create users), the ``admins`` group, one public app client."""
+"""Sign-in: a Cognito user pool (admins create users), the ``admins`` group, one public app client for people,
+and machine credentials (a resource server with scopes, a confidential client-credentials app client)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ import aws_cdk as cdk
 from aws_cdk import aws_cognito as cognito
 from constructs import Construct
 
+from agent_jobs.catalog import RESOURCE_SERVER, Scope
 from infra import constants as c
 from infra.config import StackConfig
 from infra.nag import acknowledge
+
+SCOPE_DESCRIPTIONS = {
+    Scope.READ: "Read your jobs and the agents",
+    Scope.WRITE: "Create and act on your jobs",
+    Scope.ADMIN: "Admin routes (the registry, any job, the worker)",
+}
 
 
 class Auth(Construct):
@@ -76,6 +84,38 @@ class Auth(Construct):
                 scopes=[cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
                 callback_urls=[*callback_urls, *config.extra_callback_urls],
                 logout_urls=[*callback_urls, *config.extra_callback_urls],
+            ),
+        )
+        # Machine credentials (DESIGN.md §18): a resource server whose scopes the route table enforces
+        # (catalog.Route.scope), and an app client with the client-credentials grant for programs. More clients:
+        # `aws cognito-idp create-user-pool-client --generate-secret --allowed-o-auth-flows client_credentials`.
+        self.resource_server = self.user_pool.add_resource_server(
+            "ApiScopes",
+            identifier=RESOURCE_SERVER,
+            user_pool_resource_server_name="Agent Jobs API",
+            scopes=[
+                cognito.ResourceServerScope(scope_name=scope.short_name, scope_description=SCOPE_DESCRIPTIONS[scope])
+                for scope in Scope
+            ],
+        )
+        self.machine_client = self.user_pool.add_client(
+            "MachineClient",
+            generate_secret=True,  # a confidential client: the secret is read from Cognito, never from the template
+            auth_flows=cognito.AuthFlow(),  # no user sign-in at all
+            prevent_user_existence_errors=True,
+            access_token_validity=cdk.Duration.hours(c.ACCESS_TOKEN_HOURS),
+            supported_identity_providers=[cognito.UserPoolClientIdentityProvider.COGNITO],
+            o_auth=cognito.OAuthSettings(
+                flows=cognito.OAuthFlows(client_credentials=True),
+                scopes=[
+                    cognito.OAuthScope.resource_server(
+                        self.resource_server,
+                        cognito.ResourceServerScope(
+                            scope_name=scope.short_name, scope_description=SCOPE_DESCRIPTIONS[scope]
+                        ),
+                    )
+                    for scope in (Scope.READ, Scope.WRITE)  # no admin scope by default: grant it deliberately
+                ],
             ),
         )
         stack = cdk.Stack.of(self)

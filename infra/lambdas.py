@@ -3,7 +3,7 @@ the queue consumers' event source mappings, and the grants of ``infra/permission
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from agent_jobs.catalog import EXECUTE_QUEUE_KEYS, FUNCTIONS, QUEUES, FunctionSpec
+from agent_jobs.catalog import EXECUTE_QUEUE_KEYS, FUNCTIONS, QUEUES, STREAMS, FunctionSpec
 from infra import constants as c
 from infra.bundling import layer_code
 from infra.config import StackConfig
@@ -30,6 +30,24 @@ WORKER_LIST_REASON = (
     "lambda:ListEventSourceMappings (finding the execute function's mappings, the seed-004 "
     "'worker') has no resource-level permissions, so AWS requires Resource '*'; "
     "Get/UpdateEventSourceMapping are limited to the two execute mappings by ARN."
+)
+
+STREAM_LIST_REASON = (
+    "dynamodb:ListStreams (added by the stream event source mapping's grant) has no resource-level "
+    "permissions, so AWS requires Resource '*'; reading the records is limited to the two streams by ARN."
+)
+
+EXECUTIONS_REASON = (
+    "An execution's ARN is named by the job and attempt at run time (jobId-attempt), so StopExecution is "
+    "granted on this state machine's executions (execution:<machine>:*), never on another machine's."
+)
+
+# Peek (receive, then make visible again) and replay (delete once re-sent) a DLQ's messages.
+DEAD_LETTER_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:DeleteMessage",
+    "sqs:GetQueueAttributes",
 )
 
 
@@ -149,13 +167,27 @@ class Lambdas(Construct):
         for key in access.queue_attributes:
             queues[key].queue.grant(function, "sqs:GetQueueAttributes")
             queues[key].dlq.grant(function, "sqs:GetQueueAttributes")
+        for key in access.replays_dead_letters:
+            queues[key].dlq.grant(function, *DEAD_LETTER_ACTIONS)
+            queues[key].queue.grant_send_messages(function)
         if access.state_machine_actions:
             state_machine.grant(function, *access.state_machine_actions)
+        if access.execution_actions:
+            state_machine.grant_execution(function, *access.execution_actions)
+            executions = (
+                "arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:"
+                '{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"'
+                + Stack.of(self).resolve(Stack.of(self).get_logical_id(state_machine.node.default_child))  # type: ignore[arg-type]
+                + '"}]}]}:*'
+            )
+            acknowledge(self.roles[name], f"AwsSolutions-IAM5[Resource::{executions}]", EXECUTIONS_REASON)
         if access.reads_openai_secret:
             judge_secret.grant_read(function)
             for key, value in judge_secret.environment().items():
                 function.add_environment(key, value)
         reasons = [XRAY_REASON]
+        if any(spec.consumer == name for spec in STREAMS):
+            reasons.append(STREAM_LIST_REASON)
         if access.controls_execute_workers:
             execute = self.functions[queues[EXECUTE_QUEUE_KEYS[0]].spec.consumer]
             function.add_environment(c.ENV_EXECUTE_FUNCTION_NAME, execute.function_name)

@@ -17,6 +17,7 @@ ALL_QUEUES = tuple(spec.key for spec in QUEUES)
 START_EXECUTION = "states:StartExecution"
 TASK_SUCCESS = "states:SendTaskSuccess"
 TASK_FAILURE = "states:SendTaskFailure"
+STOP_EXECUTION = "states:StopExecution"  # on the state machine's executions, not the machine itself
 
 
 @dataclass(frozen=True)
@@ -26,21 +27,27 @@ class FunctionAccess:
     send_to: tuple[str, ...] = ()  # queue keys: sqs:SendMessage (+ GetQueueUrl/GetQueueAttributes)
     queue_attributes: tuple[str, ...] = ()  # queue keys: sqs:GetQueueAttributes on the queue and its DLQ
     state_machine_actions: tuple[str, ...] = ()  # on the checkpoint state machine
+    execution_actions: tuple[str, ...] = ()  # on its executions (arn:…:execution:<machine>:*)
     reads_openai_secret: bool = False
     controls_execute_workers: bool = False  # enable/disable/read the execute queues' event source mappings
+    replays_dead_letters: tuple[str, ...] = ()  # queue keys: peek into and replay the DLQ back to its queue
+    puts_job_events: bool = False  # events:PutEvents on the job events bus (infra/job_events.py)
+    posts_to_connections: bool = False  # execute-api:ManageConnections on the WebSocket stage (infra/realtime.py)
 
 
 ACCESS: dict[str, FunctionAccess] = {
-    # Jobs API: stores jobs and their logs, reads agents and checkpoints, queues work, starts workflows.
+    # Jobs API: stores jobs and their logs, reads agents and checkpoints, queues work, starts workflows;
+    # cancel stops the job's execution and ends its checkpoint waits (SendTaskFailure on their tokens).
     "create_job": FunctionAccess(
         write_tables=ALL_TABLES,
         send_to=(*EXECUTE_QUEUE_KEYS, "validate"),
-        state_machine_actions=(START_EXECUTION,),
+        state_machine_actions=(START_EXECUTION, TASK_FAILURE),
+        execution_actions=(STOP_EXECUTION,),
     ),
     # Calls agents; reports a workflow step back with its task token.
     "execute_job": FunctionAccess(
         read_tables=("agents_table",),
-        write_tables=("jobs_table", "job_logs_table"),
+        write_tables=("jobs_table", "job_logs_table", "agent_scores_table"),  # + the agent's scorecard counters
         send_to=("validate",),
         state_machine_actions=(TASK_SUCCESS, TASK_FAILURE),
     ),
@@ -51,21 +58,38 @@ ACCESS: dict[str, FunctionAccess] = {
         state_machine_actions=(TASK_SUCCESS, TASK_FAILURE, START_EXECUTION),
         reads_openai_secret=True,
     ),
-    # Checkpoint API and consumer: approve -> SendTaskSuccess, reject -> SendTaskFailure.
+    # Checkpoint API and consumer: approve -> SendTaskSuccess, reject -> SendTaskFailure, request changes ->
+    # SendTaskFailure and the next attempt's StartExecution.
     "checkpoints": FunctionAccess(
         write_tables=ALL_TABLES,
-        state_machine_actions=(TASK_SUCCESS, TASK_FAILURE),
+        send_to=("validate",),  # an async agent's completion callback hands a plain job to the judge
+        state_machine_actions=(TASK_SUCCESS, TASK_FAILURE, START_EXECUTION),
     ),
     # Stats, gauges, worker control and the sweeper (fails stuck jobs, expires checkpoints, logs why).
     # The sweeper re-sends lost work: execute/validate messages or a new workflow attempt.
     "metrics": FunctionAccess(
         read_tables=ALL_TABLES,
-        write_tables=("jobs_table", "job_logs_table", "checkpoints_table"),
+        write_tables=("jobs_table", "job_logs_table", "checkpoints_table", "agent_scores_table", "audit_table"),
         send_to=(*EXECUTE_QUEUE_KEYS, "validate"),
         queue_attributes=ALL_QUEUES,
+        replays_dead_letters=ALL_QUEUES,  # GET /api/admin/dead-letters, POST …/replay (audited)
         state_machine_actions=(TASK_FAILURE, START_EXECUTION),
         controls_execute_workers=True,
     ),
+    # The jobs and checkpoints streams (read through its event source mappings): job events onto the bus.
+    "events": FunctionAccess(
+        puts_job_events=True,
+        # ...and to the subscribers (domain/subscribers.py): webhook deliveries recorded and queued, real-time
+        # frames posted to the listening connections (gone ones removed)
+        read_tables=("webhooks_table",),
+        write_tables=("webhook_deliveries_table", "realtime_table"),
+        send_to=("webhooks",),
+        posts_to_connections=True,
+    ),
+    # Webhook subscriptions API and the deliveries (the webhooks queue's consumer re-queues its retries).
+    "webhooks": FunctionAccess(write_tables=("webhooks_table", "webhook_deliveries_table"), send_to=("webhooks",)),
+    # The WebSocket API: connections and subscriptions; reads a job to check who may subscribe to it.
+    "realtime": FunctionAccess(read_tables=("jobs_table",), write_tables=("realtime_table",)),
 }
 
 if set(ACCESS) != set(FUNCTIONS):

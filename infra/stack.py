@@ -12,10 +12,12 @@ from infra.admin_page import AdminPage
 from infra.api import Api
 from infra.auth import Auth
 from infra.config import StackConfig
+from infra.job_events import JobEvents
 from infra.judge_secret import JudgeSecret
 from infra.lambdas import Lambdas
 from infra.monitoring import Monitoring
 from infra.queues import Queues
+from infra.realtime import Realtime
 from infra.schedule import Schedule
 from infra.tables import Tables
 from infra.workflow import Workflow
@@ -41,10 +43,14 @@ class AgentJobsStack(cdk.Stack):
             judge_secret=self.judge_secret,
         )
         self.api.add_routes(self.lambdas.functions, self.auth)
+        # async agents call back to the API (DESIGN.md §14): the execute step puts this base in callbackUrl
+        self.lambdas["execute_job"].add_environment("PUBLIC_API_URL", self.api.url)
         self.admin_page = AdminPage(
             self, "AdminPage", function=self.lambdas[c.ADMIN_PAGE_FUNCTION], api=self.api, auth=self.auth
         )
         self.schedule = Schedule(self, "Schedule", function=self.lambdas[c.SCHEDULED_FUNCTION])
+        self.job_events = JobEvents(self, "JobEvents", tables=self.tables, functions=self.lambdas.functions)
+        self.realtime = Realtime(self, "Realtime", config=config, functions=self.lambdas.functions, auth=self.auth)
         self.monitoring = Monitoring(
             self,
             "Monitoring",
@@ -66,6 +72,8 @@ class AgentJobsStack(cdk.Stack):
             "StateMachineArn": (self.workflow.state_machine.state_machine_arn, "Checkpoint workflow"),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "Subscribe to get alarms"),
             "DashboardName": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
+            "EventBusName": (self.job_events.bus.event_bus_name, "Job events (DESIGN.md §15): route them anywhere"),
+            "RealtimeUrl": (self.realtime.url, "WebSocket: connect with ?token=<IdToken>, then subscribe (§15)"),
         }
         for key, (value, description) in outputs.items():
             cdk.CfnOutput(self, key, value=value, description=description)

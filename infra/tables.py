@@ -10,7 +10,8 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
-from agent_jobs.repositories.tables import TABLES, table_schema
+from agent_jobs.catalog import STREAMS
+from agent_jobs.repositories.tables import TABLES, table_schema, ttl_attribute
 from infra import constants as c
 from infra.config import StackConfig
 
@@ -73,11 +74,13 @@ _ATTRIBUTE_TYPES = {
 
 
 class Tables(Construct):
-    """On-demand, point-in-time recovery, AWS-managed encryption, no TTL; deletion protection in prod."""
+    """On-demand, point-in-time recovery, AWS-managed encryption, deletion protection in prod; a stream (new and
+    old images) on the tables of ``catalog.STREAMS``; time to live where the model has a ``TTLAttribute``."""
 
     def __init__(self, scope: Construct, construct_id_: str, *, config: StackConfig) -> None:
         super().__init__(scope, construct_id_)
         self.by_setting: dict[str, DeployedTable] = {}
+        streamed = {spec.table for spec in STREAMS}
         for setting, model in TABLES.items():
             schema: dict[str, Any] = table_schema(model)
             types = {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
@@ -93,6 +96,8 @@ class Tables(Construct):
                 ),
                 deletion_protection=config.prod,
                 removal_policy=config.removal_policy,
+                stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES if setting in streamed else None,
+                time_to_live_attribute=ttl_attribute(model),
             )
             indexes: list[str] = []
             for gsi in schema.get("global_secondary_indexes", []):

@@ -43,6 +43,7 @@ def render(state: dict[str, Any], state_file: Path) -> str:
         f"  API              {api}   (seed 004's /api/agent-jobs… and /api/jobs…)",
         f"  Swagger UI       {api}/api/docs",
         f"  Admin page       {api}/admin",
+        f"  Real time        {_localhost(state['realtimeUrl'])}?token=…   (WebSocket: job events as they happen)",
         f"  AWS endpoint     {aws}   (moto: DynamoDB, SQS, Step Functions, Cognito, CloudWatch, Lambda)",
         f"                   e.g. aws --endpoint-url {aws} --region {state['region']} sqs list-queues",
         f"  Example agents   {state['agentsUrl']}   (simple-task, code-generation, data-processing — registered)",

@@ -14,6 +14,7 @@ DEFAULT_STATE_FILE = STATE_DIR / "stack.json"
 HOST = "127.0.0.1"
 REGION = "us-east-1"
 DEFAULT_SCHEDULE_SECONDS = 60.0
+AGENT_TIME_SCALE_ENV = "AGENT_JOBS_AGENT_TIME_SCALE"  # the async example agent's step length factor (tests: 0.05)
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,19 @@ def _port_from_env(spec: PortSpec, environ: dict[str, str] | os._Environ[str]) -
     if not 0 <= port < 65536:
         raise SystemExit(f"{spec.env}={port} is out of range (0-65535)")
     return port
+
+
+def agent_time_scale(environ: dict[str, str] | os._Environ[str] = os.environ) -> float:
+    """How long the async example agent's steps take, as a fraction of their length (1: about half a minute
+    for a long-task job; a test stack sets e.g. 0.05). Its registered lease is scaled alike."""
+    raw = environ.get(AGENT_TIME_SCALE_ENV, "").strip()
+    try:
+        scale = float(raw) if raw else 1.0
+    except ValueError:
+        raise SystemExit(f"{AGENT_TIME_SCALE_ENV}={raw!r} is not a number") from None
+    if not 0 < scale <= 100:
+        raise SystemExit(f"{AGENT_TIME_SCALE_ENV}={scale:g} is out of range (0-100]")
+    return scale
 
 
 def parse_args(argv: list[str] | None = None) -> StackConfig:

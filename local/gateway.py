@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -13,18 +14,27 @@ from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from agent_jobs.catalog import Access, match_route
+from agent_jobs.catalog import REALTIME_PATH, Access, match_route, methods_of
 from local import console, functions
 from local.config import HOST
 from local.events import http_event
 from local.http_server import BackgroundServer, LoopbackServer
 from local.jwt_auth import InvalidToken, JwtVerifier, bearer_token
+from local.oauth import TOKEN_PATH, TokenEndpoint
+from local.realtime import RealtimeHub
 
 MAX_BODY_MB = 10  # API Gateway's payload limit
 MAX_BODY_BYTES = MAX_BODY_MB * 1024 * 1024
 MAX_LINE = 64 * 1024
 Invoke = Callable[[str, dict[str, Any]], Any]
 log = console.get("gateway")
+# Powertools' resolver keeps the request it answers in process-wide state (``BaseRouter.current_event`` and
+# ``lambda_context`` are class attributes shared by every resolver; the route context is a dict cleared after
+# each request). Lambda gives each execution environment one request at a time; this gateway has a thread per
+# connection, and overlapping invocations answered each other's requests (app.js served as text/css; a route
+# could read another request's claims) or failed (KeyError '_route' → 500). So it runs one API invocation at a
+# time, whatever the function.
+ONE_API_INVOCATION = threading.Lock()
 
 
 class _BodyError(Exception):
@@ -91,6 +101,13 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._handle("HEAD")
 
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Any other method (TRACE, CONNECT, ...) reaches the route table too, and so answers 405 or 404 in the
+        envelope instead of http.server's HTML 501."""
+        if name.startswith("do_") and name[3:].isalpha():
+            return lambda: self._handle(name[3:])
+        raise AttributeError(name)
+
     def _send(self, status: int, headers: list[tuple[str, str]], body: bytes) -> None:
         self.send_response(status)
         skip = {"content-length", "connection", "transfer-encoding", "date", "server"}
@@ -148,8 +165,20 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send_json(exc.status, envelope(exc.code, str(exc)))
             return exc.status
+        if self.server.realtime.handles(method, path):  # the WebSocket API and its management API (DESIGN.md §15)
+            return self.server.realtime.serve(self, method, path, parts.query, body)
+        token_endpoint = self.server.token_endpoint
+        if token_endpoint is not None and method == "POST" and path == TOKEN_PATH:  # machine credentials (§18)
+            status, answer = token_endpoint.answer(self.headers.get("authorization"), body)
+            self._send_json(status, answer, [("cache-control", "no-store")])
+            return status
         found = match_route(method, path)
         if found is None:
+            allowed = methods_of(path)
+            if allowed:
+                message = f"{method} is not allowed on {path}; it takes {', '.join(allowed)}"
+                self._send_json(405, envelope("METHOD_NOT_ALLOWED", message), [("allow", ", ".join(allowed))])
+                return 405
             self._send_json(404, envelope("NOT_FOUND", f"no route {method} {path} (see /api/docs)"))
             return 404
         route, params = found
@@ -188,7 +217,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _call(self, function: str, event: dict[str, Any]) -> int:
         try:
-            result = self.server.invoke(function, event)
+            with ONE_API_INVOCATION:
+                result = self.server.invoke(function, event)
         except functions.FunctionUnavailable as exc:
             self._send_json(502, envelope("FUNCTION_UNAVAILABLE", str(exc)))
             return 502
@@ -207,20 +237,39 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class _GatewayServer(LoopbackServer):
-    def __init__(self, port: int, verifier: JwtVerifier, invoke: Invoke, access_log: bool) -> None:
+    def __init__(
+        self, port: int, verifier: JwtVerifier, invoke: Invoke, access_log: bool, token_endpoint: TokenEndpoint | None
+    ) -> None:
         super().__init__((HOST, port), _Handler)
         self.verifier = verifier
         self.invoke = invoke
         self.access_log = access_log
+        self.token_endpoint = token_endpoint
+        self.realtime = RealtimeHub(verifier, invoke)
 
 
 class Gateway(BackgroundServer):
     """The HTTP API on ``HOST:port`` (0 picks a free port) in a thread."""
 
     def __init__(
-        self, port: int, verifier: JwtVerifier, *, invoke: Invoke = functions.invoke, access_log: bool = True
+        self,
+        port: int,
+        verifier: JwtVerifier,
+        *,
+        invoke: Invoke = functions.invoke,
+        access_log: bool = True,
+        token_endpoint: TokenEndpoint | None = None,
     ) -> None:
-        super().__init__(_GatewayServer(port, verifier, invoke, access_log), name="gateway")
+        self._gateway = _GatewayServer(port, verifier, invoke, access_log, token_endpoint)
+        super().__init__(self._gateway, name="gateway")
+
+    def stop(self) -> None:
+        self._gateway.realtime.close_all()  # WebSocket clients are told (1001) instead of left hanging
+        super().stop()
+
+    @property
+    def realtime_url(self) -> str:
+        return f"ws://{HOST}:{self.port}{REALTIME_PATH}"
 
     @property
     def url(self) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,9 +86,17 @@ class JwtVerifier:
     """RS256 signature (JWKS, cached, refetched for an unknown key id), issuer, expiry, ``token_use`` id or
     access, and the audience: an IdToken's ``aud`` or an AccessToken's ``client_id`` is one of ours."""
 
-    def __init__(self, jwks_url: str, issuer: str, client_ids: Iterable[str]) -> None:
+    def __init__(
+        self,
+        jwks_url: str,
+        issuer: str,
+        client_ids: Iterable[str],
+        *,
+        machine_client: Callable[[str], bool] | None = None,
+    ) -> None:
         self.issuer = issuer
         self.client_ids = frozenset(client_ids)
+        self.machine_client = machine_client  # app clients made after start (``make client``): access tokens only
         self._keys = _KeySet(jwks_url)
 
     def verify(self, token: str) -> Verified:
@@ -113,7 +121,8 @@ class JwtVerifier:
             raise InvalidToken(f"token_use must be id or access, not {use!r}")
         audience = claims.get("aud") if use == "id" else claims.get("client_id")
         audiences = audience if isinstance(audience, list) else [audience]
-        if not any(item in self.client_ids for item in audiences):
+        machine = use == "access" and self.machine_client is not None and self.machine_client(str(audience))
+        if not machine and not any(item in self.client_ids for item in audiences):
             raise InvalidToken("the token is for another app client")
         scope = claims.get("scope")
         scopes = str(scope).split() if use == "access" and scope else None

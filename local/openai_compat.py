@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import re
 import threading
 import time
 import uuid
@@ -20,17 +21,18 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from agent_jobs.domain.output_checks import output_text
 from agent_jobs.integrations.judge import (
-    CANDIDATES_END,
-    CANDIDATES_START,
-    CRITERIA_END,
-    CRITERIA_START,
-    JOB_END,
-    JOB_START,
-    OUTPUT_END,
-    OUTPUT_START,
+    BOUNDARY_PATTERN,
+    CANDIDATES,
+    CRITERIA,
+    JOB,
+    OUTPUT,
+    OUTPUT_PART,
     TASK_CHOOSE_AGENT,
     TASK_EVALUATE,
+    TASK_EVALUATE_PART,
+    read_block,
 )
 from local.http_server import BackgroundServer, LoopbackServer
 
@@ -47,6 +49,8 @@ class Reply:
     raw_body: bytes | None = None
     delay_seconds: float = 0
     headers: dict[str, str] = field(default_factory=dict)
+    model: str | None = None  # the model the completion names (default: the one requested)
+    finish_reason: str = "stop"
 
 
 Responder = Callable[[dict[str, Any]], Reply]
@@ -63,7 +67,9 @@ def _message_text(message: dict[str, Any]) -> str:
     return str(content or "")
 
 
-def completion_body(request: dict[str, Any], content: str) -> dict[str, Any]:
+def completion_body(
+    request: dict[str, Any], content: str, *, model: str | None = None, finish_reason: str = "stop"
+) -> dict[str, Any]:
     """A chat.completion object answering ``request`` with ``content``."""
     prompt = sum(_estimate_tokens(_message_text(m)) for m in request.get("messages") or [])
     answer = _estimate_tokens(content)
@@ -71,12 +77,12 @@ def completion_body(request: dict[str, Any], content: str) -> dict[str, Any]:
         "id": f"chatcmpl-{uuid.uuid4().hex}",
         "object": "chat.completion",
         "created": int(time.time()),
-        "model": str(request.get("model") or OFFLINE_MODEL),
+        "model": model or str(request.get("model") or OFFLINE_MODEL),
         "choices": [
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": content, "refusal": None},
-                "finish_reason": "stop",
+                "finish_reason": finish_reason,
                 "logprobs": None,
             }
         ],
@@ -147,7 +153,8 @@ class _Handler(BaseHTTPRequestHandler):
         if reply.raw_body is not None:
             self._send(reply.status, reply.raw_body, reply.headers)
         elif reply.content is not None:
-            self._send_json(reply.status, completion_body(request, reply.content), reply.headers)
+            body = completion_body(request, reply.content, model=reply.model, finish_reason=reply.finish_reason)
+            self._send_json(reply.status, body, reply.headers)
         else:
             self._send_json(reply.status, _error_body(reply.status, f"scripted HTTP {reply.status}"), reply.headers)
 
@@ -183,14 +190,28 @@ class OpenAICompatServer(BackgroundServer):
 
 
 # --- the offline judge stand-in -------------------------------------------------------------
+# Not an LLM: it decides by the rules below, which anyone can read, and says so in every reason.
+#  1. the output must be a non-empty JSON object without an "error" key (whole output only);
+#  2. an output that addresses the judge (INSTRUCTION_MARKERS) fails every criterion;
+#  3. a criterion that quotes text ("...", `...`, “...” or '...') is met when the output contains every
+#     quoted text, case ignored; a criterion that quotes nothing is met when rules 1 and 2 hold.
+# Long outputs come in parts: rule 2 makes a part "violated", rule 3 "met" or "not_shown".
 
-
-def _between(text: str, start: str, end: str) -> str | None:
-    _, found, rest = text.partition(start)
-    if not found:
-        return None
-    inside, found, _ = rest.partition(end)
-    return inside.strip() if found else None
+INSTRUCTION_MARKERS = (
+    r"\bignore\b[^\n]{0,60}\b(instructions?|criteri\w*|rules?|previous|above|prompt)\b",
+    r"\bdisregard\b[^\n]{0,60}\b(instructions?|criteri\w*|rules?|previous|above|prompt)\b",
+    r"\b(mark|declare|rate|grade|treat|consider|judge)\s+(this|the|my)\s+(output|answer|response|result|submission)"
+    r"\s+(as\s+)?(valid|passed|correct|approved|a pass|complete)\b",
+    r"\"?isValid\"?\s*[:=]\s*\"?true",
+    r"\b(system|developer)\s+(prompt|message|instructions?)\b",
+    r"\byou are (now )?(the|an?) (judge|validator|evaluator|grader)\b",
+    r"\bnew instructions?\b",
+    r"\bnote to the (judge|validator|evaluator|grader|reviewer)\b",
+    r"<<<|\bEND AGENT_OUTPUT\b",
+)
+_INSTRUCTION = re.compile("|".join(f"(?:{marker})" for marker in INSTRUCTION_MARKERS), re.IGNORECASE)
+_QUOTED = re.compile(r"\"([^\"]+)\"|“([^”]+)”|`([^`]+)`|(?:^|(?<=\s))'([^']+)'(?=[\s.,;:!?)]|$)")
+_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
 
 
 def _prompts(request: dict[str, Any]) -> tuple[str, str]:
@@ -200,30 +221,91 @@ def _prompts(request: dict[str, Any]) -> tuple[str, str]:
     return system, user
 
 
-def _evaluate(user: str) -> dict[str, Any]:
-    criteria_text = _between(user, CRITERIA_START, CRITERIA_END) or ""
-    criteria = [line.strip() for line in criteria_text.splitlines() if line.strip()]
-    try:
-        output = json.loads(_between(user, OUTPUT_START, OUTPUT_END) or "")
-    except ValueError:
-        output = None
+def _quoted(criterion: str) -> list[str]:
+    return [next(group for group in groups if group) for groups in _QUOTED.findall(criterion)]
+
+
+def _instruction_in(text: str) -> str | None:
+    found = _INSTRUCTION.search(text)
+    return found.group(0)[:80] if found else None
+
+
+def _shape_problem(output: Any) -> str | None:
     if not isinstance(output, dict):
-        problem = "the agent output is not a JSON object"
-    elif not output:
-        problem = "the agent output is empty"
-    elif "error" in output:
-        problem = "the agent output reports an error"
+        return "the agent output is not a JSON object"
+    if not output:
+        return "the agent output is empty"
+    if "error" in output:
+        return "the agent output reports an error"
+    return None
+
+
+def _finding(criterion: str, text: str) -> tuple[str, str]:
+    """Rules 2 and 3 on ``text``: ("met" | "violated" | "not_shown", evidence)."""
+    instruction = _instruction_in(text)
+    if instruction:
+        return "violated", f"the output addresses the judge: {instruction!r}"
+    quoted = _quoted(criterion)
+    folded = text.casefold()
+    missing = [phrase for phrase in quoted if phrase.casefold() not in folded]
+    if missing:
+        return "not_shown", f"the output does not contain {missing[0]!r}"
+    if quoted:
+        return "met", "the output contains " + ", ".join(repr(phrase) for phrase in quoted)
+    return "met", "no quoted text to look for; the output is a non-empty JSON object without an error"
+
+
+def _request_boundary(user: str) -> str | None:
+    found = re.match(rf"Boundary: ({BOUNDARY_PATTERN})\n", user)
+    return found.group(1) if found else None
+
+
+def _json_block(user: str, name: str, boundary: str | None) -> Any:
+    body = read_block(user, name, boundary)
+    try:
+        return None if body is None else json.loads(body)
+    except ValueError:
+        return None
+
+
+def _evaluate(user: str) -> dict[str, Any]:
+    boundary = _request_boundary(user)
+    raw_criteria = _json_block(user, CRITERIA, boundary)
+    criteria = [str(c) for c in raw_criteria] if isinstance(raw_criteria, list) else []
+    output = _json_block(user, OUTPUT, boundary)
+    problem = _shape_problem(output)
+    text = output_text(output)
+    results = []
+    for criterion in criteria:
+        finding, evidence = ("violated", problem) if problem else _finding(criterion, text)
+        results.append({"criterion": criterion, "met": finding == "met", "evidence": evidence})
+    unmet = [r for r in results if not r["met"]]
+    met_share = (len(results) - len(unmet)) / len(results) if results else (0.0 if problem else 1.0)
+    valid = not unmet and problem is None
+    if valid:
+        reason = f"all {len(results)} criteria met by its rules"
     else:
-        problem = None
-    met = problem is None
-    evidence = "the output is a non-empty JSON object without an error" if met else str(problem)
+        reason = problem or f"{len(unmet)} of {len(results)} criteria not met; first: {unmet[0]['evidence']}"
     return {
-        "isValid": met,
-        "score": 0.9 if met else 0.1,
-        "reason": OFFLINE_PREFIX + ("the output looks complete" if met else f"{problem}"),
-        "criteria": [{"criterion": c, "met": met, "evidence": evidence} for c in criteria],
-        "suggestions": [] if met else ["Return a non-empty JSON object without an 'error' key."],
+        "isValid": valid,
+        "score": round(met_share, 3),
+        "reason": OFFLINE_PREFIX + reason,
+        "criteria": results,
+        "suggestions": [f"meet: {r['criterion']} ({r['evidence']})" for r in unmet],
     }
+
+
+def _evaluate_part(user: str) -> dict[str, Any]:
+    boundary = _request_boundary(user)
+    raw_criteria = _json_block(user, CRITERIA, boundary)
+    criteria = [str(c) for c in raw_criteria] if isinstance(raw_criteria, list) else []
+    fragment = read_block(user, OUTPUT_PART, boundary) or ""
+    text = _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), fragment)  # the JSON escapes, roughly undone
+    findings = []
+    for criterion in criteria:
+        finding, evidence = _finding(criterion, text)
+        findings.append({"criterion": criterion, "finding": finding, "evidence": evidence})
+    return {"criteria": findings, "reason": OFFLINE_PREFIX + "judged this part by its rules"}
 
 
 def _fill_inputs(job: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
@@ -241,11 +323,9 @@ def _fill_inputs(job: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
 
 
 def _choose(user: str) -> dict[str, Any] | None:
-    try:
-        job = json.loads(_between(user, JOB_START, JOB_END) or "")
-        candidates = json.loads(_between(user, CANDIDATES_START, CANDIDATES_END) or "")
-    except ValueError:
-        return None
+    boundary = _request_boundary(user)
+    job = _json_block(user, JOB, boundary)
+    candidates = _json_block(user, CANDIDATES, boundary)
     if not isinstance(job, dict) or not isinstance(candidates, list) or not candidates:
         return None
     job_type = job.get("jobType")
@@ -260,20 +340,28 @@ def _choose(user: str) -> dict[str, Any] | None:
     }
 
 
+def _bad_request(message: str) -> Reply:
+    return Reply(status=400, raw_body=json.dumps(_error_body(400, OFFLINE_PREFIX + message)).encode())
+
+
 def offline_judge_responder(request: dict[str, Any]) -> Reply:
-    """Deterministic judge answers for the local stack: evaluations and agent choices."""
+    """Deterministic judge answers for the local stack: evaluations (whole or in parts) and agent choices.
+
+    Completions name the model ``offline-judge-stand-in`` (priced at 0); token counts are estimates
+    (characters / 4)."""
     response_format = request.get("response_format") or {}
     name = (response_format.get("json_schema") or {}).get("name") if isinstance(response_format, dict) else None
     system, user = _prompts(request)
+    if name == "PartVerdict" or TASK_EVALUATE_PART in system:
+        return Reply(content=json.dumps(_evaluate_part(user)), model=OFFLINE_MODEL)
     if name == "Verdict" or TASK_EVALUATE in system:
-        return Reply(content=json.dumps(_evaluate(user)))
+        return Reply(content=json.dumps(_evaluate(user)), model=OFFLINE_MODEL)
     if name == "AgentChoiceAnswer" or TASK_CHOOSE_AGENT in system:
         answer = _choose(user)
         if answer is None:
-            return Reply(status=400, raw_body=json.dumps(_error_body(400, "no job or candidates")).encode())
-        return Reply(content=json.dumps(answer))
-    message = OFFLINE_PREFIX + "only evaluation and agent-choice requests are understood"
-    return Reply(status=400, raw_body=json.dumps(_error_body(400, message)).encode())
+            return _bad_request("no job or candidates")
+        return Reply(content=json.dumps(answer), model=OFFLINE_MODEL)
+    return _bad_request("only evaluation and agent-choice requests are understood")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -3,7 +3,11 @@
 receive up to ``BatchSize`` messages, call the consumer with an SQS event, delete what succeeded and leave
 what failed (``batchItemFailures``, or everything when the handler raises) to reappear after the visibility
 timeout. At most ``ScalingConfig.MaximumConcurrency`` invocations per mapping run at once. A disabled
-mapping is not polled: that is seed 004's worker stop, and its queued messages simply wait."""
+mapping is not polled: that is seed 004's worker stop, and its queued messages simply wait.
+
+No batch starts after a stop has answered: a receive may have been waiting when the mapping was disabled,
+so after every receive the mapping's state is read again from the Lambda API, and if it is no longer
+enabled the messages go straight back to the queue (visibility 0) instead of to the function."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -105,12 +110,26 @@ def failed_ids(result: Any, batch_ids: set[str], report_failures: bool) -> set[s
     return {str(ident) for ident in ids}
 
 
+Invoke = Callable[[str, dict[str, Any]], Any]
+
+
 class _MappingPoller:
     """One mapping: a receive loop and up to ``max_concurrency`` invocation threads."""
 
-    def __init__(self, mapping: Mapping, sqs: Any, region: str, stopping: threading.Event) -> None:
+    def __init__(
+        self,
+        mapping: Mapping,
+        sqs: Any,
+        region: str,
+        stopping: threading.Event,
+        *,
+        lambda_: Any,
+        invoke: Invoke = functions.invoke,
+    ) -> None:
         self.mapping = mapping
         self.sqs = sqs
+        self.lambda_ = lambda_
+        self.invoke = invoke
         self.region = region
         self.stopping = stopping
         self.in_flight = 0
@@ -178,7 +197,11 @@ class _MappingPoller:
                     log.warning("receive from %s failed: %s", mapping.queue_name, exc)
                     self.stopping.wait(1.0)
                 continue
-            if not messages or self.stopping.is_set():  # when stopping, they come back after the timeout
+            if not messages:
+                self._free_slot()
+                continue
+            if self.stopping.is_set() or not self._still_enabled(mapping):
+                self._hand_back(mapping, messages)
                 self._free_slot()
                 continue
             worker = threading.Thread(
@@ -188,11 +211,35 @@ class _MappingPoller:
                 self.workers.add(worker)
             worker.start()
 
+    def _still_enabled(self, mapping: Mapping) -> bool:
+        """The mapping's state now (not as of the last refresh): a stop may have answered during the receive."""
+        try:
+            state = self.lambda_.get_event_source_mapping(UUID=mapping.uuid).get("State")
+        except Exception as exc:
+            log.warning("reading the mapping of %s failed: %s", mapping.queue_name, exc)
+            return False
+        if state in ACTIVE_STATES:
+            return True
+        self.update(replace(mapping, enabled=False))  # stop polling now, not at the next refresh
+        return False
+
+    def _hand_back(self, mapping: Mapping, messages: list[dict[str, Any]]) -> None:
+        """Received but not processed: visible again at once, as Lambda does with a disabled mapping's batch."""
+        entries = [
+            {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"], "VisibilityTimeout": 0} for i, m in enumerate(messages)
+        ]
+        try:
+            self.sqs.change_message_visibility_batch(QueueUrl=mapping.queue_url, Entries=entries)
+        except Exception as exc:
+            log.warning("handing %d messages back to %s failed: %s", len(messages), mapping.queue_name, exc)
+        else:
+            log.info("%s is stopped: %d received messages handed back", mapping.queue_name, len(messages))
+
     def _invoke(self, mapping: Mapping, messages: list[dict[str, Any]]) -> None:
         batch_ids = {message["MessageId"] for message in messages}
         try:
             try:
-                result = functions.invoke(mapping.function, sqs_event(messages, mapping.queue_arn, self.region))
+                result = self.invoke(mapping.function, sqs_event(messages, mapping.queue_arn, self.region))
             except Exception:
                 log.error(
                     "%s raised on a batch from %s (the whole batch fails):\n%s",
@@ -233,7 +280,7 @@ class _MappingPoller:
 class Pollers:
     """Every event source mapping of the local Lambda service, polled as Lambda would."""
 
-    def __init__(self, *, region: str, endpoint_url: str, prefix: str = PREFIX) -> None:
+    def __init__(self, *, region: str, endpoint_url: str | None, prefix: str = PREFIX) -> None:
         session = boto3.session.Session(region_name=region)
         self.region = region
         self.prefix = prefix
@@ -277,7 +324,7 @@ class Pollers:
         for mapping in current:
             poller = self.pollers.get(mapping.uuid)
             if poller is None:
-                poller = _MappingPoller(mapping, self.sqs, self.region, self.stopping)
+                poller = _MappingPoller(mapping, self.sqs, self.region, self.stopping, lambda_=self.lambda_)
                 self.pollers[mapping.uuid] = poller
                 poller.thread.start()
             elif poller.mapping != mapping:

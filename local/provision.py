@@ -1,7 +1,8 @@
 """Creates the platform's AWS resources on moto (tests, local stack) from the same definitions infra/ uses:
 the PynamoDB table models, catalog.QUEUES and catalog.FUNCTIONS, and the workflow's ASL file.
 
-``provision()`` makes what the handlers talk to (tables, queues with DLQs, the state machine; its two halves
+``provision()`` makes what the handlers talk to (tables — the jobs' and checkpoints' with their streams —, the
+events bus, queues with DLQs, the state machine; its two halves
 ``provision_storage()`` and ``provision_state_machine()`` can run in parallel);
 ``provision_functions()`` adds the Lambda side the local stack needs so that worker start/stop works as in
 the cloud (a placeholder function per catalog entry, an event source mapping per queue and DLQ);
@@ -17,7 +18,7 @@ from typing import Any
 
 import boto3
 
-from agent_jobs.catalog import DLQ_BATCH_SIZE, DLQ_MAX_CONCURRENCY, DLQ_SUFFIX, FUNCTIONS, QUEUES, QueueSpec
+from agent_jobs.catalog import DLQ_BATCH_SIZE, DLQ_MAX_CONCURRENCY, DLQ_SUFFIX, FUNCTIONS, QUEUES, STREAMS, QueueSpec
 from agent_jobs.repositories.tables import TABLES, table_schema
 from agent_jobs.workflow.definition import load_definition
 
@@ -28,6 +29,7 @@ FUNCTION_HANDLER = "handler.handler"
 DASHBOARD_NAME = "agent-jobs"
 METRICS_NAMESPACE = "AgentJobs"
 REPORT_BATCH_ITEM_FAILURES = "ReportBatchItemFailures"
+STREAM_VIEW_TYPE = "NEW_AND_OLD_IMAGES"
 _LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
@@ -52,7 +54,7 @@ def function_name(name: str, prefix: str = PREFIX) -> str:
     return f"{prefix}-{name}"
 
 
-def _create_table(dynamodb: Any, name: str, schema: dict[str, Any]) -> None:
+def _create_table(dynamodb: Any, name: str, schema: dict[str, Any], *, stream: bool = False) -> None:
     indexes = [
         {"IndexName": index["index_name"], "KeySchema": index["key_schema"], "Projection": index["projection"]}
         for index in schema.get("global_secondary_indexes", [])
@@ -65,6 +67,8 @@ def _create_table(dynamodb: Any, name: str, schema: dict[str, Any]) -> None:
     }
     if indexes:
         kwargs["GlobalSecondaryIndexes"] = indexes
+    if stream:  # catalog.STREAMS: the job events' source (local/streams.py plays its event source mapping)
+        kwargs["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": STREAM_VIEW_TYPE}
     dynamodb.create_table(**kwargs)
 
 
@@ -84,10 +88,14 @@ def provision_storage(
     dynamodb = session.client("dynamodb", endpoint_url=endpoint_url)
     sqs = session.client("sqs", endpoint_url=endpoint_url)
     env: dict[str, str] = {"AWS_REGION": region}
+    streamed = {spec.table for spec in STREAMS}
     for setting, model in TABLES.items():
         name = f"{prefix}-{setting.removesuffix('_table').replace('_', '-')}"
-        _create_table(dynamodb, name, table_schema(model))
+        _create_table(dynamodb, name, table_schema(model), stream=setting in streamed)
         env[setting.upper()] = name
+    bus = f"{prefix}-events"
+    session.client("events", endpoint_url=endpoint_url).create_event_bus(Name=bus)
+    env["EVENTS_BUS_NAME"] = bus
     for spec in QUEUES:
         dlq_url = sqs.create_queue(QueueName=dlq_name(spec, prefix))["QueueUrl"]
         dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]

@@ -33,6 +33,7 @@ from local.config import REGION, PortInUse, StackConfig, ensure_free, free_port,
 from local.gateway import Gateway
 from local.jwt_auth import JwtVerifier
 from local.moto_server import MotoServer
+from local.oauth import TOKEN_PATH, TokenEndpoint
 from local.pollers import Pollers
 from local.provision import (
     function_name,
@@ -43,6 +44,7 @@ from local.provision import (
 )
 from local.scheduler import Scheduler
 from local.state import remove_state, write_state
+from local.streams import StreamPollers
 
 if TYPE_CHECKING:
     from local.judge import JudgeSetup
@@ -154,9 +156,15 @@ class Stack:
         reset()  # settings and clients are read from this environment from now on
         forwarder = EmfForwarderHandle.start(endpoint)
         self._on_stop("metrics forwarding", forwarder.stop)
-        verifier = JwtVerifier(pool.jwks_url, pool.issuer, [pool.client_id])
-        gateway = Gateway(ports["api"], verifier, access_log=self.config.access_log).start()
+        tokens_for_machines = TokenEndpoint(pool)  # POST /oauth2/token: client credentials (``make client``)
+        verifier = JwtVerifier(pool.jwks_url, pool.issuer, [pool.client_id], machine_client=tokens_for_machines.knows)
+        gateway = Gateway(
+            ports["api"], verifier, access_log=self.config.access_log, token_endpoint=tokens_for_machines
+        ).start()
         self._on_stop("gateway", gateway.stop)
+        # post_to_connection (the real-time fan-out) reaches the gateway's management API, as the cloud's stage's
+        handler_env["REALTIME_CALLBACK_URL"] = os.environ["REALTIME_CALLBACK_URL"] = gateway.url
+        reset()
         warm.result()
         self._lap("gateway")
         register_agents(agents, gateway.url, tokens["admin"])
@@ -170,6 +178,13 @@ class Stack:
         """The event source mappings' pollers and the schedule: from here on, work flows by itself."""
         pollers = Pollers(region=REGION, endpoint_url=endpoint).start()
         self._on_stop("pollers", pollers.stop)
+        from agent_jobs.catalog import STREAMS
+        from agent_jobs.settings import get_settings
+
+        settings = get_settings()  # the handlers' environment, set by _start_platform
+        tables = {spec.table: getattr(settings, spec.table) for spec in STREAMS}
+        streams = StreamPollers(region=REGION, endpoint_url=endpoint, table_names=tables).start()
+        self._on_stop("stream pollers", streams.stop)
         scheduler = Scheduler(self.config.schedule_seconds, region=REGION).start()
         self._on_stop("scheduler", scheduler.stop)
         self._lap("pollers+scheduler")
@@ -187,7 +202,9 @@ class Stack:
     ) -> dict[str, Any]:
         return {
             "apiUrl": gateway.url,
+            "tokenUrl": f"{gateway.url}{TOKEN_PATH}",
             "docsUrl": f"{gateway.url}/api/docs",
+            "realtimeUrl": gateway.realtime_url,
             "adminPageUrl": f"{gateway.url}/admin",
             "awsEndpointUrl": endpoint,
             "agentsUrl": agents_url,

@@ -1,8 +1,11 @@
-"""Three example agents, one per job type of seed 004: what each does, and its input and output schemas.
+"""The example agents: one per job type of seed 004, plus ``long-task``, an **async** agent (DESIGN.md §14).
 
 Every agent receives the platform's request ``{jobId, attempt, jobType, description, acceptanceCriteria,
-input, feedback}`` (``input`` matches its ``inputSchema``) and answers JSON matching its ``outputSchema``.
-They are deterministic and offline: good enough to run the whole workflow, not artificial intelligence.
+input, feedback, callbackUrl}`` (``input`` matches its ``inputSchema``) and answers JSON matching its
+``outputSchema``. The async one answers 202 Accepted instead, reports its progress a few times to
+``callbackUrl`` and then posts its output there, each callback signed with its own secret
+(``examples/agents/server.py``). They are deterministic and offline: good enough to run the whole workflow,
+not artificial intelligence.
 """
 
 from __future__ import annotations
@@ -29,9 +32,27 @@ class AgentDefinition:
     output_schema: dict[str, Any]
     work: Work = field(repr=False)
     timeout_seconds: int = 30
+    # async agents: 202, then one progress report per step, ``step_seconds`` apart, then the output by callback
+    mode: str = "sync"
+    steps: tuple[str, ...] = ()
+    step_seconds: float = 0.0
+    max_run_seconds: int = 600  # the platform's lease on an accepted attempt (a 10-minute run at most)
+    heartbeat_seconds: int = 60  # a progress report at least this often, or the attempt times out
 
-    def registration(self, endpoint_url: str, secret: str) -> dict[str, Any]:
-        """The body of ``POST /api/admin/agents`` for this agent."""
+    @property
+    def is_async(self) -> bool:
+        return self.mode == "async"
+
+    def registration(self, endpoint_url: str, secret: str, *, time_scale: float = 1.0) -> dict[str, Any]:
+        """The body of ``POST /api/admin/agents`` for this agent (an async agent's lease scaled like its work)."""
+        body = self._registration(endpoint_url, secret)
+        if self.is_async:
+            body["mode"] = "async"
+            body["maxRunSeconds"] = max(1, round(self.max_run_seconds * time_scale))
+            body["heartbeatSeconds"] = max(1, round(self.heartbeat_seconds * time_scale))
+        return body
+
+    def _registration(self, endpoint_url: str, secret: str) -> dict[str, Any]:
         return {
             "name": self.name,
             "description": self.description,
@@ -324,6 +345,39 @@ DATA_OUTPUT = {
 }
 
 
+# --- long-task (async) ---------------------------------------------------------------------------
+
+
+LONG_STEPS = ("gathering sources", "reading", "comparing findings", "drafting the report", "checking the draft")
+
+
+def long_task(request: dict[str, Any]) -> dict[str, Any]:
+    """The final output of the async agent, once its steps are done."""
+    data = _input(request)
+    topic = str(data.get("topic") or request.get("description") or "the topic").strip()
+    findings = [f"{step.capitalize()} on {topic}: done." for step in LONG_STEPS]
+    summary = f"Researched {topic} in {len(LONG_STEPS)} steps and wrote a report."
+    return {
+        "summary": summary + _feedback_note(request),
+        "report": {"topic": topic, "findings": findings, "finishedAt": _now()},
+    }
+
+
+LONG_INPUT = {
+    "type": "object",
+    "properties": {"topic": {"type": "string", "minLength": 1, "maxLength": 500, "description": "what to research"}},
+    "examples": [{"topic": "serverless queues"}],
+}
+LONG_OUTPUT = {
+    "type": "object",
+    "required": ["summary", "report"],
+    "properties": {
+        "summary": {"type": "string", "minLength": 1},
+        "report": {"type": "object", "required": ["findings"], "properties": {"findings": {"type": "array"}}},
+    },
+}
+
+
 AGENTS: tuple[AgentDefinition, ...] = (
     AgentDefinition(
         job_type="simple-task",
@@ -351,6 +405,19 @@ AGENTS: tuple[AgentDefinition, ...] = (
         input_schema=DATA_INPUT,
         output_schema=DATA_OUTPUT,
         work=data_processing,
+    ),
+    AgentDefinition(
+        job_type="long-task",
+        name="Example long-running agent (async)",
+        description="Researches a topic in several steps over about half a minute: answers 202 at once, reports "
+        "its progress, then posts its report to the platform's callback URL.",
+        skills=("research", "long-running work"),
+        input_schema=LONG_INPUT,
+        output_schema=LONG_OUTPUT,
+        work=long_task,
+        mode="async",
+        steps=LONG_STEPS,
+        step_seconds=6.0,
     ),
 )
 AGENTS_BY_TYPE = {agent.job_type: agent for agent in AGENTS}

@@ -1,4 +1,5 @@
-"""Checkpoint queue (the workflow's human waits) and its DLQ, the checkpoint API and the admin page."""
+"""Checkpoint queue (the workflow's human waits) and its DLQ, the checkpoint API, async agents' callbacks (the
+other wait that ends a workflow step) and the admin page."""
 
 from typing import Any
 
@@ -6,16 +7,16 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import admin_page
+from agent_jobs.api import admin_page, agent_callbacks
 from agent_jobs.api import checkpoints as checkpoint_routes
 from agent_jobs.api.app import build_resolver
 from agent_jobs.domain import checkpoints
 from agent_jobs.domain.dead_letters import settle_dead_letter
 from agent_jobs.domain.steps import from_dead_letters, message_of
-from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.observability import logger, tracer
 from agent_jobs.services import services
 
-app = build_resolver(checkpoint_routes.router, admin_page.router)
+app = build_resolver(checkpoint_routes.router, admin_page.router, agent_callbacks.router)
 STEPS = {
     "checkpoint": checkpoints.raise_checkpoint,
     "checkpoint-expired": checkpoints.expire_from_workflow,
@@ -35,7 +36,6 @@ def record_handler(record: SQSRecord) -> None:
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         # a processor per invocation: it holds the batch in progress (the local stack runs invocations in threads)

@@ -1,19 +1,18 @@
-"""Jobs, agents and admin-job API (API Gateway HTTP API → Powertools resolver)."""
+"""Jobs, agents and admin-job API (API Gateway HTTP API → Powertools resolver), and the API's document."""
 
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import admin_jobs, agents, jobs
+from agent_jobs.api import admin_jobs, agents, docs, jobs, registry
 from agent_jobs.api.app import build_resolver
-from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.observability import logger, tracer
 
-app = build_resolver(jobs.router, agents.router, admin_jobs.router, docs=True)
+app = build_resolver(jobs.router, agents.router, registry.router, admin_jobs.router, docs.router)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -1,5 +1,6 @@
 """Execute queues (and their DLQs) → agents. A batch runs concurrently; failures are reported per message."""
 
+import asyncio
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -11,24 +12,23 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agent_jobs.domain.dead_letters import settle_dead_letter
-from agent_jobs.domain.execution import execute
-from agent_jobs.domain.steps import from_dead_letters, http_client, message_of
-from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.domain.execution import call_deadline, execute
+from agent_jobs.domain.steps import from_dead_letters, http_client, last_try, step_of
+from agent_jobs.observability import logger, tracer
 from agent_jobs.services import services
 
 
-async def record_handler(record: SQSRecord) -> None:
-    message = message_of(record)
-    logger.append_keys(job_id=message.job_id)
-    if from_dead_letters(record):
-        settle_dead_letter(services(), message)
-    else:
-        await execute(services(), http_client(), message)
+async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> None:
+    with step_of(record) as message:
+        if from_dead_letters(record):
+            await asyncio.to_thread(settle_dead_letter, services(), message)
+        else:
+            deadline = call_deadline(lambda_context.get_remaining_time_in_millis())
+            await execute(services(), http_client(), message, deadline=deadline, last_try=last_try(record))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # a processor per invocation: it holds the batch in progress (the local stack runs invocations in threads)
     processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)

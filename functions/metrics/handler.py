@@ -10,14 +10,14 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import stats, worker
+from agent_jobs.api import audit, dead_letters, stats, worker
 from agent_jobs.api.app import build_resolver
 from agent_jobs.domain.gauges import emit_gauges, queue_depths
 from agent_jobs.domain.sweeper import sweep
-from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.observability import logger, tracer
 from agent_jobs.services import services
 
-app = build_resolver(worker.router, stats.router)
+app = build_resolver(worker.router, stats.router, dead_letters.router, audit.router)
 
 
 def is_scheduled(event: dict[str, Any]) -> bool:
@@ -43,9 +43,8 @@ def scheduled_run() -> dict[str, Any]:
     return summary
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_scheduled(event):
         return scheduled_run()

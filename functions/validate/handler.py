@@ -1,5 +1,6 @@
 """Validate queue (judge, auto-assign) and its DLQ, plus the admin re-check and validation routes."""
 
+import asyncio
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -14,29 +15,27 @@ from agent_jobs.api import validation
 from agent_jobs.api.app import build_resolver
 from agent_jobs.domain.assignment import auto_assign
 from agent_jobs.domain.dead_letters import settle_dead_letter
-from agent_jobs.domain.steps import from_dead_letters, last_try, message_of
+from agent_jobs.domain.steps import from_dead_letters, last_try, step_of
 from agent_jobs.domain.validation import validate
 from agent_jobs.integrations.judge_factory import judge
-from agent_jobs.observability import logger, metrics, tracer
+from agent_jobs.observability import logger, tracer
 from agent_jobs.services import services
 
 app = build_resolver(validation.router)
 
 
 async def record_handler(record: SQSRecord) -> None:
-    message = message_of(record)
-    logger.append_keys(job_id=message.job_id)
-    if from_dead_letters(record):
-        settle_dead_letter(services(), message)
-    elif message.kind == "assign":
-        await auto_assign(services(), judge, message, last_try=last_try(record))
-    else:
-        await validate(services(), judge, message, last_try=last_try(record))
+    with step_of(record) as message:
+        if from_dead_letters(record):
+            await asyncio.to_thread(settle_dead_letter, services(), message)
+        elif message.kind == "assign":
+            await auto_assign(services(), judge, message, last_try=last_try(record))
+        else:
+            await validate(services(), judge, message, last_try=last_try(record))
 
 
-@logger.inject_lambda_context
+@logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:
         # a processor per invocation: it holds the batch in progress (the local stack runs invocations in threads)

@@ -4,18 +4,26 @@ the stats, and the refusal of a non-admin. Screenshots of each view land in ``te
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Dialog, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Dialog, Locator, Page, Request, Route, expect, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
+from local import functions
+from local.gateway import Gateway
+from local.jwt_auth import JwtVerifier
 from tests.e2e.conftest import ROOT, RunningStack, wait_for, wait_status
 from tests.e2e.test_seed_004 import CODE_GENERATION, create, first_checkpoint
 
@@ -38,6 +46,16 @@ XSS_PROBE = '<img src=x onerror="window.__xss=1">'
 XSS_SCRIPT = "<script>window.__xss=2</script>"
 SEED_CODE_JOB: dict[str, Any] = CODE_GENERATION  # seed 004's code-generation example
 REJECTION_REASON = "Browser test: the generated code needs a security review"
+CHANGES_FEEDBACK = "Browser test: validate the password length before hashing it"
+PAGE_FILES = {  # what the browser loads to show the sign-in form, and the content type each must have
+    "/admin": "text/html",
+    "/admin/app.js": "text/javascript",
+    "/admin/style.css": "text/css",
+    "/admin/config.json": "application/json",
+}
+FIRST_PAGE = 20  # the Jobs tab's default "Per page"
+RENDER_SETTLE_MS = 500  # time for a delivered answer's JSON to be parsed and rendered
+OVERLAP_WINDOW_S = 0.02  # how long the probe stays inside an invocation, so concurrent ones would meet
 
 # --- the browser -------------------------------------------------------------------------------------
 
@@ -227,6 +245,16 @@ def admin_checkpoint(admin: httpx.Client, checkpoint_id: str) -> dict[str, Any]:
     return found
 
 
+def parked_job(user: httpx.Client, job_type: str) -> str:
+    """A job that stays PENDING (no agent, no auto-assign): a fixed row for the jobs list."""
+    payload = {"jobType": job_type, "taskDescription": f"late answer test {uuid.uuid4().hex[:8]}", "autoAssign": False}
+    return str(create(user, payload)["id"])
+
+
+def row_ids(page: Page) -> list[str]:
+    return [str(row.get_attribute("data-id")) for row in page.get_by_test_id("job-row").all()]
+
+
 def worker(admin: httpx.Client) -> dict[str, Any]:
     response = admin.get("/api/admin/agent-worker")
     assert response.status_code == 200, response.text
@@ -259,6 +287,100 @@ def test_sign_in_page_is_served_with_a_strict_csp(tab: Tab, stack: RunningStack,
     expect(page.locator("#app-view")).to_be_hidden()
     assert len(tab.console_errors) == 1 and refused in tab.console_errors[0], tab.console_errors
     tab.console_errors.clear()  # expected: the browser logs every failed request
+
+
+def test_the_gateway_never_overlaps_two_invocations() -> None:
+    """The browser loads the page's files in parallel. Powertools' resolver keeps the request in process-wide
+    state, so overlapping invocations in the local gateway answered each other's requests (app.js came back as
+    text/css) or failed with a 500: the console line once seen during sign-in under load. The gateway's function
+    runtime, wrapped to hold each invocation open a moment and count how many run at once, serves 32 parallel
+    requests for the page's files: one invocation at a time, each answer the right file."""
+    lock = threading.Lock()
+    inside, most = 0, 0
+
+    def probe(function: str, event: dict[str, Any]) -> Any:
+        nonlocal inside, most
+        with lock:
+            inside += 1
+            most = max(most, inside)
+        try:
+            time.sleep(OVERLAP_WINDOW_S)
+            return functions.invoke(function, event)
+        finally:
+            with lock:
+                inside -= 1
+
+    verifier = JwtVerifier("http://127.0.0.1:9/jwks.json", "https://issuer.invalid", [])  # public routes only
+    with Gateway(0, verifier, invoke=probe, access_log=False) as gateway:
+
+        def fetch(path: str) -> tuple[str, int, str]:
+            response = httpx.get(f"{gateway.url}{path}", timeout=30.0, trust_env=False)
+            return path, response.status_code, response.headers.get("content-type", "").split(";")[0]
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            answers = list(pool.map(fetch, list(PAGE_FILES) * 8))
+    assert most == 1, f"{most} invocations ran at once in one process"
+    assert all(answer[1:] == (200, PAGE_FILES[answer[0]]) for answer in answers), answers
+
+
+def test_a_late_unfiltered_answer_never_replaces_the_filtered_list(
+    tab: Tab, stack: RunningStack, user: httpx.Client, shots: Shots
+) -> None:
+    """On a slow connection the unfiltered list the Jobs tab opened with can answer after the filtered list
+    asked for later: the page shows the filtered list, and its pager keeps the filtered query's (absent) next
+    page, never the unfiltered one's token."""
+    wanted_type, other_type = f"late-{uuid.uuid4().hex[:8]}", f"early-{uuid.uuid4().hex[:8]}"
+    wanted = parked_job(user, wanted_type)
+    newer = [parked_job(user, other_type) for _ in range(FIRST_PAGE + 1)]  # the unfiltered first page, and more
+
+    page = tab.page
+    held: list[Route] = []
+
+    def hold_the_first_list(route: Route) -> None:
+        if held or "jobType=" in route.request.url:
+            route.continue_()
+        else:
+            held.append(route)  # answered below, after the filtered list
+
+    settled: set[str] = set()
+
+    def on_settled(request: Request) -> None:
+        settled.add(request.url)
+
+    page.on("requestfinished", on_settled)
+    page.on("requestfailed", on_settled)
+    page.route("**/api/admin/jobs?*", hold_the_first_list)
+    sign_in_admin(page, stack)
+    page.get_by_test_id("tab-jobs").click()
+    wait_for(lambda: held, "the Jobs tab's first (unfiltered) request", timeout=15)
+    expect(page.locator("#jobs-list").get_by_test_id("loading")).to_be_visible()
+
+    page.get_by_test_id("jobs-status").select_option("PENDING")
+    page.get_by_test_id("jobs-type").fill(wanted_type)
+    page.get_by_test_id("jobs-apply").click()
+    expect(page.get_by_test_id("job-row")).to_have_count(1)
+    assert row_ids(page) == [wanted]
+    expect(page.get_by_test_id("jobs-next")).to_be_disabled()
+
+    late = held[0]
+    early_answer = late.fetch()  # the unfiltered first page: the newest jobs, with a next page
+    body = early_answer.json()
+    assert {job["id"] for job in body["jobs"]} <= set(newer) and body["nextToken"], body
+    with contextlib.suppress(PlaywrightError):  # the fixed page cancelled this request: nobody takes it
+        late.fulfill(response=early_answer)
+
+    def delivered_or_dropped() -> bool:
+        page.wait_for_timeout(50)  # lets Playwright dispatch the page's request events
+        return late.request.url in settled
+
+    wait_for(delivered_or_dropped, "the late answer to be delivered or dropped", timeout=15, interval=0)
+    page.wait_for_timeout(RENDER_SETTLE_MS)
+
+    assert row_ids(page) == [wanted], "the late unfiltered answer replaced the filtered list"
+    expect(page.get_by_test_id("jobs-next")).to_be_disabled()
+    expect(page.get_by_test_id("jobs-page")).to_have_text("page 1")
+    expect(page.get_by_test_id("jobs-status")).to_have_value("PENDING")
+    shots.take(page, "04b-jobs-late-answer", "the filtered jobs list after a late unfiltered answer")
 
 
 def test_a_non_admin_is_refused(tab: Tab, stack: RunningStack, shots: Shots) -> None:
@@ -374,6 +496,78 @@ def test_reject_a_checkpoint_with_a_reason(
     assert decided["rejectionReason"] == REJECTION_REASON
     done = wait_status(user, job_id, "REJECTED")
     assert [(c["status"], c.get("rejectionReason")) for c in done["checkpoints"]] == [("REJECTED", REJECTION_REASON)]
+
+
+def test_request_changes_then_approve_with_a_comment(
+    tab: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client, shots: Shots
+) -> None:
+    """Issue 14 item 4 from the page: the reviewer sends the job back with feedback, the agent runs attempt 2 with
+    it, the new checkpoint shows the feedback it answered, and an approval with a comment completes the job."""
+    job_id, checkpoint = code_job(user, "request changes")
+    page = tab.page
+    sign_in_admin(page, stack)
+    row = checkpoint_row(page, checkpoint["id"])
+
+    row.get_by_test_id("request-changes").click()
+    dialog = confirm_dialog(page)
+    expect(dialog).to_contain_text("Request changes?")
+    feedback = dialog.get_by_test_id("changes-feedback")
+    expect(feedback).to_be_focused()
+    dialog.get_by_test_id("confirm").click()  # no feedback: refused in the dialog
+    expect(dialog.locator("#confirm-error")).to_have_text(
+        "Feedback is required: the agent gets it with its next attempt."
+    )
+    assert admin_checkpoint(admin, checkpoint["id"])["status"] == "PENDING"
+    feedback.fill(CHANGES_FEEDBACK)
+    dialog.get_by_test_id("confirm").click()
+    expect(dialog).to_be_hidden()
+    show_success(page, "Changes requested: the agent runs again with your feedback.")
+    expect(row).to_have_count(0)
+
+    decided = admin_checkpoint(admin, checkpoint["id"])
+    assert (decided["status"], decided["feedback"]) == ("CHANGES_REQUESTED", CHANGES_FEEDBACK)
+    assert decided["decidedBy"] and decided["decidedAt"]
+    second = first_checkpoint(user, job_id)  # attempt 2's review, raised after the agent ran again
+    assert second["attempt"] == 2 and second["id"] != checkpoint["id"]
+
+    row = checkpoint_row(page, second["id"])
+    preview = expand(row)
+    expect(preview.get_by_test_id("preview-feedback")).to_have_text(CHANGES_FEEDBACK)
+    shots.take(page, "03b-changes-requested", "attempt 2's checkpoint, showing the feedback the agent answered")
+    row.get_by_test_id("approve").click()
+    dialog = confirm_dialog(page)
+    dialog.get_by_test_id("approve-comment").fill("Validation added: approved")
+    dialog.get_by_test_id("confirm").click()
+    show_success(page, "Checkpoint approved.")
+
+    done = wait_status(user, job_id, "COMPLETED")
+    assert done["job"]["attempt"] == 2
+    assert [(c["attempt"], c["status"]) for c in done["checkpoints"]] == [(1, "CHANGES_REQUESTED"), (2, "APPROVED")]
+    assert done["checkpoints"][1]["comment"] == "Validation added: approved"
+    rerun = f"changes requested at checkpoint {checkpoint['stage']}, running attempt 2: {CHANGES_FEEDBACK}"
+    assert rerun in [t["message"] for t in done["timeline"]]  # what the agent got is tests/integration's to check
+
+
+def test_cancel_a_job_from_its_detail(tab: Tab, stack: RunningStack, user: httpx.Client) -> None:
+    """Issue 14 item 3 from the page: Cancel on the job detail, with a reason; a cancelled job offers no Cancel."""
+    job_id = parked_job(user, "simple-task")
+    page = tab.page
+    sign_in_admin(page, stack)
+    page.get_by_test_id("tab-jobs").click()
+    page.get_by_test_id("jobs-status").select_option("PENDING")
+    page.get_by_test_id("jobs-apply").click()
+    page.locator(f'[data-testid="job-row"][data-id="{job_id}"]').click()
+    detail = page.get_by_test_id("job-detail")
+    detail.get_by_test_id("job-cancel").click()
+    dialog = confirm_dialog(page)
+    expect(dialog).to_contain_text("Cancel this job?")
+    dialog.get_by_test_id("cancel-reason").fill("Browser test: not needed")
+    dialog.get_by_test_id("confirm").click()
+    show_success(page, "Job cancelled.")
+    expect(detail.get_by_test_id("job-status")).to_have_text("CANCELLED")
+    expect(detail.get_by_test_id("job-cancel")).to_have_count(0)
+    expect(detail.get_by_test_id("timeline")).to_contain_text("cancelled: Browser test: not needed")
+    assert wait_status(user, job_id, "CANCELLED")["job"]["status"] == "CANCELLED"
 
 
 def test_checkpoint_data_is_rendered_as_text(

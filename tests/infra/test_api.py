@@ -28,7 +28,10 @@ def test_jwt_authorizer_from_the_user_pool(template: dict[str, Any]) -> None:
     props = authorizer["Properties"]
     assert props["AuthorizerType"] == "JWT"
     assert props["IdentitySource"] == ["$request.header.Authorization"]
-    assert props["JwtConfiguration"]["Audience"] == [ref(logical_id(template, "Auth/UserPool/AppClient/Resource"))]
+    assert props["JwtConfiguration"]["Audience"] == [  # people's app client, and the machine client (issue 18)
+        ref(logical_id(template, "Auth/UserPool/AppClient/Resource")),
+        ref(logical_id(template, "Auth/UserPool/MachineClient/Resource")),
+    ]
 
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")

@@ -39,6 +39,7 @@ def test_every_app_metric_on_the_dashboard_is_catalogued(template: dict[str, Any
     assert names, "no AgentJobs metric on the dashboard"
     assert names <= set(BY_NAME), names - set(BY_NAME)
     assert {"JobsCompleted", "JobDurationSeconds", "AgentCallLatencyMs", "JudgeTokens", "PendingCheckpoints"} <= names
+    assert {"JobsCancelled", "CheckpointsChangesRequested", "CheckpointsCancelled"} <= names  # issue 14's outcomes
 
 
 def test_alarms_on_failure_rate_and_checkpoint_age_use_emitted_metrics(template: dict[str, Any]) -> None:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from agent_jobs.catalog import FUNCTIONS, QUEUES
-from agent_jobs.repositories.tables import TABLES, table_schema
+from agent_jobs.catalog import FUNCTIONS, QUEUES, STREAMS
+from agent_jobs.repositories.tables import TABLES, table_schema, ttl_attribute
 from infra import constants as c
 from infra.lambdas import function_id
 from infra.queues import construct_id as queue_id
@@ -47,7 +47,11 @@ def test_table_matches_its_model(template: dict[str, Any], setting: str) -> None
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"] == {"SSEEnabled": True}  # AWS managed key
-    assert "TimeToLiveSpecification" not in props
+    ttl = ttl_attribute(TABLES[setting])  # only the idempotency records expire
+    if ttl is None:
+        assert "TimeToLiveSpecification" not in props
+    else:
+        assert props["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
     # dev: deletable
     assert table["DeletionPolicy"] == "Delete"
     assert not props.get("DeletionProtectionEnabled", False)
@@ -119,7 +123,7 @@ def _mappings(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_mapping_count(template: dict[str, Any]) -> None:
-    assert len(of_type(template, "AWS::Lambda::EventSourceMapping")) == 2 * len(QUEUES)
+    assert len(of_type(template, "AWS::Lambda::EventSourceMapping")) == 2 * len(QUEUES) + len(STREAMS)
 
 
 @pytest.mark.parametrize("spec", QUEUES, ids=lambda spec: spec.key)

@@ -50,7 +50,14 @@ class Api:
         return Api(user, ["admins"] if admin else [])
 
     def call(
-        self, method: str, path: str, body: Any = None, *, query: dict[str, str] | None = None, raw: str | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        query: dict[str, str] | None = None,
+        raw: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         found = match_route(method, path)
         assert found, f"no route for {method} {path}"
@@ -61,7 +68,7 @@ class Api:
             if not self.groups:
                 claims.pop("cognito:groups")
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
-        event = http_event(route, path, params, body=payload, query=query, claims=claims)
+        event = http_event(route, path, params, body=payload, query=query, headers=headers, claims=claims)
         module = importlib.import_module(f"functions.{route.function}.handler")
         result = module.handler(event, LambdaContext())
         text = result.get("body") or "{}"

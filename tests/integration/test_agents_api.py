@@ -129,12 +129,12 @@ def test_put_updates_only_what_it_names(user: Watched, root: Watched) -> None:
     unchanged = {k: v for k, v in agent.items() if k not in ("description", "updatedAt")}
     assert {k: updated[k] for k in unchanged} == unchanged
     assert updated["updatedAt"] >= agent["updatedAt"]
-    assert user.get(f"/api/agents/{agent['id']}").body["agent"] == updated  # stored, not only echoed
+    assert root.get(f"/api/agents/{agent['id']}").body["agent"] == updated  # stored, not only echoed
 
     again = {"jobTypes": ["code-generation"], "timeoutSeconds": 5, "inputSchema": {"type": "object"}}
     reply = root.put(f"/api/admin/agents/{agent['id']}", again)
     assert reply.status == 200, reply.body
-    stored = user.get(f"/api/agents/{agent['id']}").body["agent"]
+    stored = root.get(f"/api/agents/{agent['id']}").body["agent"]
     assert (stored["jobTypes"], stored["timeoutSeconds"], stored["inputSchema"]) == (
         ["code-generation"],
         5,
@@ -181,8 +181,27 @@ def test_users_cannot_write(user: Watched, root: Watched) -> None:
     ]
     for reply in attempts:
         assert error_of(reply, 403)["code"] == "FORBIDDEN"
-    assert user.get(f"/api/agents/{agent['id']}").body["agent"] == agent
+    assert root.get(f"/api/agents/{agent['id']}").body["agent"] == agent
     assert len(root.get("/api/admin/agents").body["agents"]) == 1
+
+
+CARD = {"id", "name", "description", "skills", "jobTypes", "inputSchema", "outputSchema"}
+
+
+def test_users_see_an_agents_card_and_admins_see_all_but_the_secret(user: Watched, root: Watched) -> None:
+    """Issue 12 item 13: an endpoint URL (its query string may carry a token), timeout and status are the
+    admins' business; a user sees what picking an agent needs."""
+    agent = make_agent(root, endpointUrl=f"{PUBLIC_ENDPOINT}?token=do-not-show", outputSchema={"type": "object"})
+    for reply in (user.get("/api/agents"), user.get(f"/api/agents/{agent['id']}")):
+        assert reply.status == 200, reply.body
+        seen = reply.body["agents"][0] if "agents" in reply.body else reply.body["agent"]
+        assert set(seen) == CARD, reply.body
+        assert {k: seen[k] for k in CARD} == {k: agent[k] for k in CARD}
+        assert "do-not-show" not in json.dumps(reply.body)
+    for reply in (root.get("/api/agents"), root.get(f"/api/agents/{agent['id']}"), root.get("/api/admin/agents")):
+        seen = reply.body["agents"][0] if "agents" in reply.body else reply.body["agent"]
+        assert seen == agent and seen["endpointUrl"].endswith("?token=do-not-show")
+        assert "secret" not in seen
 
 
 def test_bad_agent_bodies_are_400_naming_the_field(root: Watched) -> None:

@@ -200,3 +200,56 @@ def test_simple_task_has_no_checkpoint(stack: dict[str, Any], api: Api, admin: A
     job_id = create(api, register(admin, stack["agents"].url("/fast"), "simple-task"), "simple-task", priority=5)
     run_until(env, lambda: status_of(api, job_id) == "COMPLETED")
     assert api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"] == []
+
+
+# --- leases and lost starts (issue 12 items 1 and 22) ----------------------------------------------------------
+
+
+def test_a_throttled_start_execution_is_retried(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    """StartExecution throttled twice right after the job went IN_PROGRESS: the start is retried with backoff
+    and the workflow runs, instead of the request failing with the job stranded."""
+    from agent_jobs.integrations.aws import client
+    from tests.fixtures.faults import failing
+
+    agent_id = register(admin, stack["agents"].url("/fast"), "code-generation")
+    with failing(client("stepfunctions"), "StartExecution", times=2) as fault:
+        job_id = create(api, agent_id, "code-generation")
+    assert fault.failed == 2
+    run_until(stack["env"], lambda: bool(pending_checkpoints(api, job_id)))
+    assert history(job_id)[:1] == ["Execute"]
+
+
+def test_a_workflow_attempt_past_its_lease_ends_its_execution(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    """The execute function claimed the workflow's attempt (keeping the step's task token) and died. The
+    Execute step no longer times out on its own (its timeout would count queue time): the sweeper fails the
+    job when the lease expires and ends the step with SendTaskFailure on the stored token."""
+    import json
+    import time
+    from datetime import UTC, datetime, timedelta
+
+    from agent_jobs.domain.sweeper import iso, sweep
+    from agent_jobs.services import services
+
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    deadline = time.monotonic() + 20
+    messages: list[Any] = []
+    while not messages and time.monotonic() < deadline:  # Step Functions sends it from its own thread
+        messages = sqs.receive_message(QueueUrl=env["EXECUTE_HIGH_QUEUE_URL"], WaitTimeSeconds=1).get("Messages", [])
+    (message,) = messages
+    token = json.loads(message["Body"])["taskToken"]
+    job = services().jobs.get(job_id)
+    assert job is not None
+    claimed = datetime.now(UTC)
+    services().jobs.claim_dispatch(
+        job, claimed_at=iso(claimed), deadline=iso(claimed + timedelta(seconds=320)), task_token=token
+    )
+    sqs.delete_message(QueueUrl=env["EXECUTE_HIGH_QUEUE_URL"], ReceiptHandle=message["ReceiptHandle"])
+
+    report = sweep(services(), claimed + timedelta(seconds=400), {})  # the clock, 400 s later
+
+    assert report.failed == [job_id]
+    assert status_of(api, job_id) == "FAILED"
+    run_until(env, lambda: history(job_id)[-1] == "Stopped")
+    assert stack["agents"].requests == []

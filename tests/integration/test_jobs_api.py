@@ -101,7 +101,7 @@ def test_create_seed_002_shape(api: Api, queues: dict[str, str]) -> None:
         0,
     )
     assert job["assignedAgentId"] is None
-    assert drain(queues["VALIDATE_QUEUE_URL"]) == [{"kind": "assign", "jobId": job["id"]}]  # auto-assign by default
+    assert drain(queues["VALIDATE_QUEUE_URL"]) == [{"kind": "assign", "jobId": job["id"], "version": job["version"]}]  # auto-assign by default
 
 
 def test_create_seed_004_shape_on_the_agent_jobs_paths(api: Api, queues: dict[str, str]) -> None:
@@ -157,6 +157,158 @@ def test_invalid_json_is_400(api: Api) -> None:
     error = error_of(api.post("/api/jobs", raw='{"description": "d",'), 400)
     assert error["field"] == "body"
     assert "JSON" in error["message"]
+
+
+def deep_text(depth: int) -> str:
+    """``nested(depth)`` as JSON text (json.dumps itself cannot write thousands of levels)."""
+    return '{"a": ' * depth + "1" + "}" * depth
+
+
+def nested(depth: int) -> Any:
+    """A JSON value ``depth`` levels deep: ``{"a": {"a": ... 1}}``."""
+    value: Any = 1
+    for _ in range(depth):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize("depth", [33, 300, 5000])
+def test_a_body_nested_too_deep_is_400_and_stores_nothing(api: Api, queues: dict[str, str], depth: int) -> None:
+    """Issue 12 item 8: ~256 levels stored the job then every read was 500; ~1000 was a RecursionError."""
+    error = error_of(api.post("/api/jobs", raw='{"description": "d", "inputData": ' + deep_text(depth) + "}"), 400)
+    assert error["field"] == ("inputData" if depth < 900 else "body"), error
+    assert "nested deeper than 32" in error["message"]
+    assert list_ids(api) == []
+    assert drain(queues["VALIDATE_QUEUE_URL"]) == []
+    # every body of every route, before its model reads it
+    job = new_job(api)
+    assigned = api.post(f"/api/jobs/{job['id']}/assign", raw='{"agentId": "x", "inputs": ' + deep_text(depth) + "}")
+    assert error_of(assigned, 400)["field"] == ("inputs" if depth < 900 else "body")
+    assert api.get(f"/api/jobs/{job['id']}").status == 200
+
+
+def test_a_body_at_the_depth_limit_is_accepted(api: Api) -> None:
+    job = new_job(api, inputData=nested(31))  # the body itself is one level more: 32
+    assert api.get(f"/api/jobs/{job['id']}").body["job"]["inputData"] == nested(31)
+
+
+@pytest.mark.parametrize("blank", [" ", "\n", "\u2028", " \t\r\n\u2028\u3000 "])
+@pytest.mark.parametrize("member", ["description", "taskDescription", "name"])
+def test_a_whitespace_only_text_is_400(api: Api, blank: str, member: str) -> None:
+    """Issue 12 item 18: a whitespace-only description answered 500."""
+    body = {"description": "d", member: blank}
+    error = error_of(api.post("/api/jobs", body), 400)
+    assert (error["field"], error["code"]) == (member, "VALIDATION_ERROR")
+    assert list_ids(api) == []
+
+
+@pytest.mark.parametrize("route", [("POST", "/api/jobs"), ("POST", "/api/admin/agents"), ("GET", "/api/jobs")])
+def test_a_body_that_is_not_utf8_is_400(api: Api, admin: Api, route: tuple[str, str]) -> None:
+    """Issue 12 item 18: invalid UTF-8 in any body answered 500."""
+    method, path = route
+    error = error_of(admin.call(method, path, raw=b'{"description": "caf\xe9 \xff"}'), 400)  # type: ignore[arg-type]
+    assert error["field"] == "body" and "UTF-8" in error["message"]
+    assert list_ids(admin) == []
+
+
+def test_a_lone_surrogate_escape_is_400(api: Api, admin: Api) -> None:
+    """JSON can escape half a UTF-16 pair; no UTF-8 store takes it (the fuzzer's agent named so made every
+    later agent list 500)."""
+    for method, path, raw in [
+        ("POST", "/api/jobs", '{"description": "\\ud800"}'),
+        (
+            "POST",
+            "/api/admin/agents",
+            '{"name": "x\\udfff", "endpointUrl": "https://x.example", "secret": "0123456789abcdef"}',
+        ),
+    ]:
+        error = error_of(admin.call(method, path, raw=raw), 400)
+        assert error["field"] == "body" and "surrogate" in error["message"]
+    assert admin.post("/api/jobs", raw='{"description": "\\ud83d\\ude00"}').status == 201  # a whole pair is fine
+    assert admin.get("/api/admin/agents").body["agents"] == []
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_400(api: Api, constant: str) -> None:
+    """Python's parser takes them; stored in inputData they made every later read of the job invalid JSON."""
+    error = error_of(api.post("/api/jobs", raw='{"description": "d", "inputData": {"x": ' + constant + "}}"), 400)
+    assert error["field"] == "body" and "NaN or Infinity" in error["message"]
+    assert list_ids(api) == []
+
+
+def test_numbers_dynamodb_cannot_store_never_reach_it(api: Api, admin: Api) -> None:
+    """The fuzzer's timeoutSeconds 5e-324 was stored by moto, then every agent list answered 500 (DynamoDB
+    refuses magnitudes under 1e-130 on the write: a 500 on AWS)."""
+    error = error_of(
+        admin.post(
+            "/api/admin/agents",
+            {"name": "n", "endpointUrl": PUBLIC_ENDPOINT, "secret": "s" * 16, "timeoutSeconds": 5e-324},
+        ),
+        400,
+    )
+    assert error["field"] == "timeoutSeconds"
+    job = new_job(api, passScore=5e-324)
+    assert api.get(f"/api/jobs/{job['id']}").body["job"]["passScore"] == 0.0
+    assert admin.get("/api/admin/agents").status == 200
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"])
+def test_a_body_that_is_not_json_is_415(api: Api, content_type: str) -> None:
+    """Powertools parses forms and multipart for a body model: a multipart body without a boundary was 500."""
+    from agent_jobs.catalog import match_route
+    from functions.create_job.handler import handler
+    from local.events import http_event
+    from tests.integration.conftest import LambdaContext
+
+    route, params = match_route("POST", "/api/jobs")  # type: ignore[misc]
+    event = http_event(
+        route,
+        "/api/jobs",
+        params,
+        body='{"description": "d"}',
+        headers={"content-type": content_type},
+        claims={"sub": "alice"},
+    )
+    answer = handler(event, LambdaContext())
+    assert answer["statusCode"] == 415, answer
+    assert json.loads(answer["body"])["error"] == {
+        "code": "UNSUPPORTED_MEDIA_TYPE",
+        "message": "the request body must be application/json",
+        "field": "body",
+    }
+    assert list_ids(api) == []
+
+
+@pytest.mark.parametrize(
+    "bad_id",
+    ["x" * 129, "x" * 3000, "a b", "..", "id%00", "\u00e9t\u00e9", "a.b"],
+)
+def test_a_malformed_path_id_is_400_before_any_read(api: Api, admin: Api, bad_id: str) -> None:
+    """Issue 12 item 23: an id over DynamoDB's key limit answered 500 on AWS. Checked on every `{id}` route."""
+    calls = [
+        api.get(f"/api/jobs/{bad_id}"),
+        api.get(f"/api/agent-jobs/{bad_id}/logs"),
+        api.post(f"/api/jobs/{bad_id}/cancel"),
+        api.get(f"/api/jobs/{bad_id}/checkpoints"),
+        api.get(f"/api/agents/{bad_id}"),
+        admin.put(f"/api/admin/agents/{bad_id}", {"description": "d"}),
+        admin.post(f"/api/admin/jobs/{bad_id}/recheck"),
+        admin.get(f"/api/admin/agent-checkpoints/{bad_id}"),
+    ]
+    for reply in calls:
+        error = error_of(reply, 400)
+        assert (error["field"], error["code"]) == ("id", "VALIDATION_ERROR"), error
+
+
+def test_an_id_no_route_can_match_is_404(api: Api) -> None:
+    """Characters Powertools' router does not route (a line separator) never reach a handler either."""
+    error = error_of(api.get("/api/jobs/" + "a" * 100 + "\u2028"), 404)
+    assert error == {"code": "NOT_FOUND", "message": "no such route"}
+
+
+def test_a_well_formed_unknown_id_is_404(api: Api) -> None:
+    assert error_of(api.get(f"/api/jobs/{'x' * 128}"), 404)["code"] == "NOT_FOUND"
+    assert error_of(api.get("/api/jobs/Some_Id-1"), 404)
 
 
 def test_a_body_over_256_kb_is_413(api: Api, admin: Api) -> None:
@@ -459,11 +611,13 @@ def test_cancel_an_assigned_job(api: Api, admin: Api, manual_start: None) -> Non
     assert (stored["status"], stored["assignedAgentId"], stored["agentInputs"]) == ("PENDING", None, None)
 
 
-def test_cancel_a_pending_job_is_409(api: Api) -> None:
+def test_cancel_a_pending_job_cancels_it(api: Api) -> None:
+    """DESIGN.md §14: PENDING → CANCELLED (only ASSIGNED keeps seed 003's unassign); tests/integration/test_cancel.py
+    covers every other status."""
     job = new_job(api)
-    error = error_of(api.post(f"/api/jobs/{job['id']}/cancel"), 409)
-    assert "PENDING" in error["message"]
-    assert log_kinds(api, job["id"]) == ["PENDING"]
+    reply = api.post(f"/api/jobs/{job['id']}/cancel")
+    assert reply.status == 200 and reply.body["job"]["status"] == "CANCELLED", reply.body
+    assert log_kinds(api, job["id"]) == ["PENDING", "CANCELLED"]
 
 
 def test_auto_assign_queues_a_request_for_a_pending_job_only(api: Api, admin: Api, queues: dict[str, str]) -> None:
@@ -472,7 +626,7 @@ def test_auto_assign_queues_a_request_for_a_pending_job_only(api: Api, admin: Ap
     reply = api.post(f"/api/jobs/{job['id']}/auto-assign")
     assert reply.status == 202, reply.body
     assert reply.body["job"]["status"] == "PENDING"
-    assert drain(queues["VALIDATE_QUEUE_URL"]) == [{"kind": "assign", "jobId": job["id"]}]
+    assert drain(queues["VALIDATE_QUEUE_URL"]) == [{"kind": "assign", "jobId": job["id"], "version": job["version"]}]
 
     agent = make_agent(admin)
     api.post(f"/api/jobs/{job['id']}/assign", {"agentId": agent["id"]})
@@ -556,7 +710,7 @@ def test_a_stale_copy_cannot_undo_a_later_change(api: Api, admin: Api) -> None:
     stale = jobs.get(job["id"])
     assert stale is not None
     assigned = apply(jobs, stale, JobEvent.ASSIGN, "assigned", changes={"assigned_agent_id": agent["id"]})
-    apply(jobs, assigned, JobEvent.CANCEL, "cancelled", changes={"assigned_agent_id": None})
+    apply(jobs, assigned, JobEvent.UNASSIGN, "cancelled", changes={"assigned_agent_id": None})
     with pytest.raises(Conflict):
         apply(jobs, stale, JobEvent.ASSIGN, "stale", changes={"assigned_agent_id": agent["id"]})
     assert [log.status for log in jobs.logs(job["id"])] == ["PENDING", "ASSIGNED", "CANCELLED"]
@@ -618,15 +772,113 @@ def test_openapi_document_is_public(api: Api) -> None:
     assert reply.status == 200, reply.body
     document = reply.body
     assert document["openapi"].startswith("3.")
-    assert {"/api/jobs", "/api/jobs/{id}", "/api/jobs/{id}/assign", "/api/agents", "/api/admin/jobs"} <= set(
-        document["paths"]
-    )
     assert "CreateJobRequest" in json.dumps(document["components"])
     assert "secret" not in json.dumps(document["paths"]["/api/agents"])
+
+
+def operations(document: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(method.upper(), path): op for path, ops in document["paths"].items() for method, op in ops.items()}
+
+
+def test_the_document_covers_every_route_of_every_function(api: Api) -> None:
+    """Issue 12, "The API document is the contract": it listed 20 of 46 routes (none of checkpoints,
+    validate, metrics), 422 for the API's 400, no 201/202/401/403/404/409/413, no models, tags or security."""
+    from agent_jobs.catalog import ROUTES, Access
+
+    document = api.as_user(None).get("/api/openapi.json").body
+    found = operations(document)
+    assert set(found) == {(route.method, route.path) for route in ROUTES}
+    assert document["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "a Cognito IdToken",
+    }
+    envelope = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    for route in ROUTES:
+        op = found[(route.method, route.path)]
+        where = f"{route.method} {route.path}"
+        assert op.get("tags"), where
+        codes = {int(code) for code in op["responses"]}
+        assert (422 in codes) == route.idempotent and {400, 413} <= codes, where  # 422: a reused Idempotency-Key
+        assert any(200 <= code < 300 for code in codes), where
+        for code in codes - {200, 201, 202}:
+            assert op["responses"][str(code)]["content"]["application/json"]["schema"] == envelope, (where, code)
+        if route.access is Access.PUBLIC:  # no token; an agent's callback is signed instead (401: a bad signature)
+            signed = route.path.startswith("/api/agent-callbacks/")
+            assert "security" not in op and (401 in codes) == signed, where
+        else:
+            assert op["security"] == [{"bearerAuth": []}] and 401 in codes, where
+        assert (403 in codes) == (route.access is Access.ADMIN), where
+        assert (404 in codes) == ("{" in route.path), where
+    for name in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
+        assert name not in document["components"]["schemas"]
+
+
+def test_the_document_names_real_statuses_and_models(api: Api) -> None:
+    document = api.as_user(None).get("/api/openapi.json").body
+    found = operations(document)
+
+    def success(method: str, path: str) -> tuple[int, str]:
+        answers = found[(method, path)]["responses"]
+        code = next(c for c in answers if c.startswith("2"))
+        return int(code), answers[code]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+
+    assert success("POST", "/api/jobs") == (201, "JobEnvelope")
+    assert success("POST", "/api/agent-jobs") == (201, "JobEnvelope")
+    assert success("POST", "/api/jobs/{id}/auto-assign") == (202, "JobEnvelope")
+    assert success("GET", "/api/jobs") == (200, "JobPage")
+    assert success("GET", "/api/jobs/{id}") == (200, "JobDetailEnvelope")
+    assert success("GET", "/api/agents") == (200, "AgentCards")
+    assert success("POST", "/api/admin/agents") == (201, "AgentEnvelope")
+    assert success("POST", "/api/admin/agent-checkpoints/{id}") == (200, "CheckpointEnvelope")
+    assert success("POST", "/api/admin/validate") == (200, "ValidationEnvelope")
+    assert success("PUT", "/api/admin/agent-worker") == (200, "WorkerEnvelope")
+    assert success("GET", "/api/admin/stats") == (200, "StatsEnvelope")
+    assert "409" in found[("POST", "/api/jobs/{id}/assign")]["responses"]
+    assert "503" in found[("POST", "/api/admin/validate")]["responses"]
+    body = found[("DELETE", "/api/admin/agent-checkpoints/{id}")]["requestBody"]["content"]["application/json"]
+    assert body["schema"] == {"$ref": "#/components/schemas/ReasonRequest"}
+    schemas = document["components"]["schemas"]
+    assert "endpointUrl" not in schemas["AgentCard"]["properties"]
+    assert "secret" not in schemas["AgentView"]["properties"] and "taskToken" not in json.dumps(schemas)
+    identifier = found[("GET", "/api/jobs/{id}")]["parameters"][0]["schema"]
+    assert (identifier["maxLength"], identifier["pattern"]) == (128, "^[A-Za-z0-9_-]{1,128}$")
+    assert "\\S" in json.dumps(schemas["CreateJobRequest"]["properties"]["description"])
+
+
+def test_queue_consumers_do_not_load_the_documents_routes() -> None:
+    """Cold start: a consumer imports its own routes only; the whole document is built when asked for."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, importlib; importlib.import_module(sys.argv[1]);"
+        "print(sorted(m for m in sys.modules if m.startswith('agent_jobs.api.')))"
+    )
+    loaded = {}
+    for function in ("execute_job", "validate", "checkpoints", "metrics", "create_job"):
+        out = subprocess.run(
+            [sys.executable, "-c", probe, f"functions.{function}.handler"],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**__import__("os").environ, "PYTHONPATH": "layers/common:."},
+        ).stdout
+        loaded[function] = {name.removeprefix("agent_jobs.api.") for name in eval(out)}
+    assert not {"jobs", "agents", "admin_jobs", "docs"} & loaded["execute_job"]
+    assert not {"jobs", "agents", "admin_jobs", "docs", "worker", "stats"} & loaded["validate"]
+    assert not {"jobs", "agents", "admin_jobs", "docs", "validation"} & loaded["checkpoints"]
+    assert not {"checkpoints", "validation", "worker", "stats"} & loaded["create_job"]  # until asked
 
 
 def test_swagger_page_is_public(api: Api) -> None:
     reply = api.as_user(None).get("/api/docs")
     assert reply.status == 200
     assert reply.headers["Content-Type"].startswith("text/html")
-    assert "swagger" in reply.body["raw"].lower()
+    page = reply.body["raw"]
+    assert "swagger" in page.lower()
+    # the whole document, with the bearer scheme Swagger's Authorize button offers
+    assert '"bearerAuth"' in page and "/api/admin/agent-checkpoints/{id}" in page and "/api/admin/stats" in page
+    as_json = api.as_user(None).get("/api/docs", query={"format": "json"})
+    assert as_json.status == 200 and as_json.body == api.as_user(None).get("/api/openapi.json").body

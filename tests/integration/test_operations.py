@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,9 +13,11 @@ import boto3
 import pytest
 
 from agent_jobs.catalog import EXECUTE_QUEUE_KEYS, QUEUES
+from agent_jobs.domain.gauges import QueueDepth
 from agent_jobs.domain.lifecycle import apply
-from agent_jobs.domain.sweeper import iso
+from agent_jobs.domain.sweeper import iso, sweep
 from agent_jobs.domain.transitions import JobEvent
+from agent_jobs.models.base import parse_time
 from agent_jobs.models.checkpoints import Checkpoint
 from agent_jobs.models.jobs import JobStatus
 from agent_jobs.repositories.tables import JobRecord
@@ -37,7 +38,7 @@ from tests.unit.test_metrics_emitted import Emitted, emitted
 
 WORKER = "/api/admin/agent-worker"
 STATS = "/api/admin/stats"
-STUCK = "no result within 660 s (sweeper)"  # defaults: 120 s x (2 retries + 1) + 300 s margin
+STUCK = "no result within 660 s of the claim (sweeper)"
 
 
 class _NoLambdaPush(dict[str, Any]):
@@ -210,15 +211,27 @@ def test_no_scan_anywhere(
 # --- the sweeper ------------------------------------------------------------------------------------------
 
 
-def test_sweeper_fails_a_dispatched_job_that_never_answered(
+def claim(job_id: str, *, claimed_ago: float = 0, lease: float = 660, token: str | None = None) -> None:
+    """Plays the execute step's claim of the job's attempt ``claimed_ago`` seconds ago, with a ``lease``."""
+    job = services().jobs.get(job_id)
+    assert job is not None
+    claimed = datetime.now(UTC) - timedelta(seconds=claimed_ago)
+    deadline = claimed + timedelta(seconds=lease)
+    services().jobs.claim_dispatch(job, claimed_at=iso(claimed), deadline=iso(deadline), task_token=token)
+
+
+def sweep_at(seconds_from_now: float) -> dict[str, Any]:
+    """One sweeper run as if the clock showed ``seconds_from_now`` later (the queues' depths are not needed)."""
+    return sweep(services(), datetime.now(UTC) + timedelta(seconds=seconds_from_now), {}).to_log()
+
+
+def test_sweeper_fails_a_claimed_attempt_past_its_lease(
     pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     agent_id = register_agent(admin, agent_server.url("/fast"))
     job = create_job(api, agent_id)
     drain(pipeline["EXECUTE_QUEUE_URL"])
-    current = services().jobs.get(job["id"])
-    assert current is not None
-    services().jobs.claim_dispatch(current)  # the execute function claimed the attempt, then died
+    claim(job["id"], claimed_ago=700, lease=660)  # the execute function claimed the attempt, then died
     age(job["id"], 700)
 
     summary, found = scheduled(capsys)
@@ -230,6 +243,43 @@ def test_sweeper_fails_a_dispatched_job_that_never_answered(
     assert values(found, "SweptJobs", "action") == {"failed": 1}
     assert values(found, "JobsFailed", "jobType") == {"simple-task": 1}
     assert agent_server.requests == []
+
+
+def test_time_spent_queued_never_fails_a_job_only_an_expired_lease_does(
+    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any
+) -> None:
+    """Issue 12 item 1: a job that waited 12 minutes queued (a backlog, a stopped worker) and was claimed a
+    moment ago is healthy while its agent works; it fails only once its own lease has passed."""
+    agent_id = register_agent(admin, agent_server.url("/fast"))
+    job = create_job(api, agent_id)
+    drain(pipeline["EXECUTE_QUEUE_URL"])
+    age(job["id"], 12 * 60)  # queued for 12 minutes
+    claim(job["id"], claimed_ago=5, lease=320)  # then claimed: the agent is working on it now
+
+    report = sweep_at(0)
+    assert report["failed"] == [] and report["redispatched"] == []
+    shown = job_state(api, job["id"])[0]
+    assert shown["status"] == "IN_PROGRESS" and shown["claimedAt"] and shown["deadline"] > shown["claimedAt"]
+
+    assert sweep_at(300)["failed"] == []  # still within the lease
+    assert sweep_at(320)["failed"] == [job["id"]]  # past it
+    assert job_state(api, job["id"])[1][-1]["message"] == "no result within 320 s of the claim (sweeper)"
+
+
+def test_the_claim_stamps_a_lease_from_the_agent_and_the_function(
+    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any
+) -> None:
+    """Every try at the agent's timeout (2 s x 3 + 2 Retry-After waits of 20 s), capped by what the invocation
+    can spend (30 s left - 10 s to finish = 20 s), plus the 300 s margin."""
+    agent_id = register_agent(admin, agent_server.url("/slow?seconds=0.2"))
+    job = create_job(api, agent_id)
+    deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job")
+    stored = services().jobs.get(job["id"])
+    assert stored is not None and stored.claimed_at and stored.deadline
+    lease = (parse_time(stored.deadline) - parse_time(stored.claimed_at)).total_seconds()
+    assert 319 <= lease <= 320
+    run_queues(pipeline)
+    assert job_state(api, job["id"])[0]["status"] == "COMPLETED"
 
 
 def test_sweeper_redispatches_a_lost_message_and_the_job_completes(
@@ -256,25 +306,52 @@ def test_sweeper_redispatches_a_lost_message_and_the_job_completes(
     assert len(agent_server.requests_to("/fast")) == 1
 
 
-def test_sweeper_does_not_redispatch_while_the_queue_holds_messages(
-    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any, capsys: pytest.CaptureFixture[str]
+def test_sweeper_resends_while_the_queue_is_busy_a_bounded_number_of_times(
+    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any
 ) -> None:
+    """Issue 12 item 10: under steady traffic the queue is never idle; the consumers are idempotent, so a lost
+    message is re-sent anyway, spaced out (11, 22, 44 min queued) and at most three times; the duplicates are
+    dropped by the claim and the agent is called once."""
     agent_id = register_agent(admin, agent_server.url("/fast"))
-    job = create_job(api, agent_id)  # its message waits on the execute queue (a backlog, a stopped worker)
-    age(job["id"], 700)
-    summary, found = scheduled(capsys)
-    assert summary["sweeper"]["waiting"] == [job["id"]] and summary["sweeper"]["redispatched"] == []
-    assert depth(pipeline["EXECUTE_QUEUE_URL"]) == (1, 0)
-    assert values(found, "SweptJobs") == {}
+    job = create_job(api, agent_id)
+    assert len(drain(pipeline["EXECUTE_QUEUE_URL"])) == 1  # lost
+    busy = {"kind": "execute", "jobId": "someone-else", "attempt": 1}
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    sqs.send_message(QueueUrl=pipeline["EXECUTE_QUEUE_URL"], MessageBody=json.dumps(busy))
+    busy_depths = {"execute": QueueDepth(visible=1, in_flight=1)}
+
+    def run(seconds: float) -> dict[str, Any]:
+        return sweep(services(), datetime.now(UTC) + timedelta(seconds=seconds), busy_depths).to_log()
+
+    assert run(600)["redispatched"] == []  # not yet: queued for less than 11 min
+    assert run(661)["redispatched"] == [job["id"]]
+    assert run(700)["redispatched"] == []  # spaced out
+    assert run(1321)["redispatched"] == [job["id"]]
+    assert run(2641)["redispatched"] == [job["id"]]
+    exhausted = run(5281)
+    assert exhausted["redispatched"] == [] and exhausted["waiting"] == [job["id"]]
+    assert run(10**6)["failed"] == []  # queue time never fails it
+    sent = [m for m in drain(pipeline["EXECUTE_QUEUE_URL"]) if m["jobId"] == job["id"]]
+    assert len(sent) == 3
+    for message in sent:
+        sqs.send_message(QueueUrl=pipeline["EXECUTE_QUEUE_URL"], MessageBody=json.dumps(message))
+    for _ in sent:  # one per invocation: moto's store is not atomic across a batch's threads
+        deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job", max_messages=1)
+    run_queues(pipeline)
+    assert job_state(api, job["id"])[0]["status"] == "COMPLETED"
+    assert len(agent_server.requests_to("/fast")) == 1
 
 
-def test_sweeper_revalidates_an_answered_job_whose_verdict_was_lost(
+def test_sweeper_revalidates_an_answered_job_whose_verdict_was_lost_while_the_queue_is_busy(
     pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     agent_id = register_agent(admin, agent_server.url("/fast"))
     job = create_job(api, agent_id)
     deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job")  # the agent answers
     assert len(drain(pipeline["VALIDATE_QUEUE_URL"])) == 1  # the validate message is lost
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    busy = {"kind": "validate", "jobId": "someone-else", "attempt": 1}
+    sqs.send_message(QueueUrl=pipeline["VALIDATE_QUEUE_URL"], MessageBody=json.dumps(busy))  # traffic
     age(job["id"], 700)
     _age_logs(job["id"], 700)
 
@@ -286,6 +363,23 @@ def test_sweeper_revalidates_an_answered_job_whose_verdict_was_lost(
     assert len(agent_server.requests_to("/fast")) == 1  # the agent is not called again
 
 
+def test_an_answer_never_judged_ends_in_resubmission_required(
+    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any
+) -> None:
+    """No job stays IN_PROGRESS forever: once the validation requests are spent, the owner can resubmit."""
+    agent_id = register_agent(admin, agent_server.url("/fast"))
+    job = create_job(api, agent_id)
+    deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job")
+    drain(pipeline["VALIDATE_QUEUE_URL"])
+    for seconds in (661, 1321, 2641):
+        assert sweep_at(seconds)["revalidated"] == [job["id"]]
+        drain(pipeline["VALIDATE_QUEUE_URL"])  # lost again
+    assert sweep_at(5281)["failed"] == [job["id"]]
+    final, logs = job_state(api, job["id"])
+    assert final["status"] == "RESUBMISSION_REQUIRED"
+    assert logs[-1]["message"] == "validation unavailable: no verdict after 3 validation requests (sweeper)"
+
+
 def _age_logs(job_id: str, seconds: int) -> None:
     from agent_jobs.repositories.tables import JobLogRecord
 
@@ -294,13 +388,36 @@ def _age_logs(job_id: str, seconds: int) -> None:
         record.update(actions=[JobLogRecord.created_at.set(past)])
 
 
-def test_sweeper_leaves_jobs_waiting_for_a_checkpoint(
-    aws: dict[str, str], api: Api, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_sweeper_continues_from_a_cursor_so_a_dead_job_behind_waiting_ones_is_reached(
+    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("SWEEPER_MAX_JOBS_PER_RUN", "1")
+    """Issue 12 item 12: with a budget of 2 candidates per run and two older jobs waiting (queued behind a
+    stopped worker), the dead job behind them is examined by the next run instead of never."""
+    monkeypatch.setenv("SWEEPER_MAX_JOBS_PER_RUN", "2")
     reset()
+    agent_id = register_agent(admin, agent_server.url("/fast"))
+    waiting = [create_job(api, agent_id)["id"] for _ in range(2)]  # their messages wait on the queue
+    for job_id in waiting:
+        age(job_id, 3 * 3600)
+    dead = create_job(api, agent_id)["id"]
+    claim(dead, claimed_ago=700, lease=660)
+    age(dead, 700)
+
+    first = sweep_at(0)
+    assert first["examined"] == 2 and first["more"] is True and first["failed"] == []
+    second = sweep_at(0)
+    assert second["failed"] == [dead] and second["more"] is False
+    third = sweep_at(0)  # the end was reached: start from the oldest again
+    assert third["examined"] == 2
+    assert services().jobs.get(dead).status == JobStatus.FAILED  # type: ignore[union-attr]
+
+
+def test_sweeper_leaves_jobs_waiting_for_a_checkpoint(
+    aws: dict[str, str], api: Api, capsys: pytest.CaptureFixture[str]
+) -> None:
     waiting = pending_job(api, jobType="code-generation")
     move(waiting, ASSIGN, START)
+    claim(waiting, claimed_ago=3 * 3600, lease=660)
     now = iso(datetime.now(UTC))
     services().checkpoints.create(
         Checkpoint(
@@ -317,38 +434,31 @@ def test_sweeper_leaves_jobs_waiting_for_a_checkpoint(
         )
     )
     age(waiting, 3 * 3600)
-    stuck = pending_job(api)  # a plain job, stuck for less long: the waiting one must not hide it
-    move(stuck, ASSIGN, START)
-    job = services().jobs.get(stuck)
-    assert job is not None
-    services().jobs.claim_dispatch(job)
-    age(stuck, 700)
 
     summary, found = scheduled(capsys)
 
-    assert summary["sweeper"]["waiting"] == [waiting] and summary["sweeper"]["failed"] == [stuck]
+    assert summary["sweeper"]["waiting"] == [waiting] and summary["sweeper"]["failed"] == []
     assert services().jobs.get(waiting).status == JobStatus.IN_PROGRESS  # type: ignore[union-attr]
-    assert services().jobs.get(stuck).status == JobStatus.FAILED  # type: ignore[union-attr]
-    assert depth(aws["EXECUTE_QUEUE_URL"]) == (0, 0)
-    assert values(found, "SweptJobs", "action") == {"failed": 1}
+    assert values(found, "SweptJobs") == {}
 
 
-def test_sweeper_leaves_workflow_jobs_to_their_timeouts_then_fails_a_dead_one(
+def test_sweeper_restarts_a_workflow_job_whose_execution_never_started(
     aws: dict[str, str], api: Api, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Issue 12 item 22: StartExecution failed after the job went IN_PROGRESS. The sweeper starts the attempt's
+    execution (idempotent: named by job and attempt) instead of failing the job 26 minutes later."""
     job_id = pending_job(api, jobType="data-processing")
     move(job_id, ASSIGN, START)  # no execution was ever started for it
     age(job_id, 700)
+
     summary, _ = scheduled(capsys)
-    assert summary["sweeper"]["waiting"] == [job_id] and summary["sweeper"]["redispatched"] == []
-    assert depth(aws["EXECUTE_QUEUE_URL"]) == (0, 0)
-    age(job_id, 700 + 15 * 60 + 5)  # past the workflow's validate timeout as well
-    summary, found = scheduled(capsys)
-    assert summary["sweeper"]["failed"] == [job_id]
-    final = services().jobs.get(job_id)
-    assert final is not None and final.status == JobStatus.FAILED
-    assert services().jobs.logs(job_id)[-1].message == "no result within 1560 s (sweeper)"
-    assert values(found, "JobsFailed", "jobType") == {"data-processing": 1}
+
+    assert summary["sweeper"]["redispatched"] == [job_id]
+    sfn = boto3.client("stepfunctions", region_name="us-east-1")
+    arn = aws["CHECKPOINT_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{job_id}-1"
+    assert sfn.describe_execution(executionArn=arn)["status"] in {"RUNNING", "SUCCEEDED", "FAILED"}
+    assert sweep_at(10**6)["failed"] == []  # a queued workflow job is never failed for waiting
+    assert services().jobs.get(job_id).status == JobStatus.IN_PROGRESS  # type: ignore[union-attr]
 
 
 def test_scheduled_run_expires_overdue_checkpoints(
@@ -425,6 +535,24 @@ def test_worker_stop_keeps_jobs_queued_and_start_processes_them(
     for job in jobs:
         assert job_state(api, job["id"])[0]["status"] == "COMPLETED"
     assert admin.get(WORKER).body["jobs"] == {"pending": 0, "running": 0, "completed": 2, "failed": 0}
+
+
+def test_worker_reports_disabling_until_every_mapping_is_off(workers: dict[str, str], admin: Api) -> None:
+    """Issue 12 item 20: Lambda answers a stop with ``Disabling`` and may still start batches its pollers had
+    received; the API says so instead of claiming the worker is off."""
+    from agent_jobs.domain.worker import Mapping, worker_state
+
+    def of(*states: str) -> str:
+        return worker_state([Mapping(f"u{i}", "execute", state, 10, 5) for i, state in enumerate(states)])
+
+    assert of("Disabling", "Disabled") == "Disabling"
+    assert of("Enabled", "Disabling") == "Disabling"
+    assert of("Disabled", "Disabled") == "Disabled" and of("Enabled", "Enabled") == "Enabled"
+    assert of("Enabling", "Enabled") == "Enabling"
+    assert admin.get(WORKER).body["worker"]["state"] == "Enabled"
+    stopped = admin.delete(WORKER).body
+    assert stopped["worker"]["state"] == "Disabled" and stopped["message"].startswith("worker stopped")
+    assert admin.post(WORKER).body["worker"]["state"] == "Enabled"
 
 
 def test_worker_stop_leaves_the_dlq_mappings_alone(workers: dict[str, str], admin: Api) -> None:
@@ -513,6 +641,7 @@ def test_stats_after_jobs_complete(
         "FAILED": 0,
         "REJECTED": 0,
         "RESUBMISSION_REQUIRED": 0,
+        "CANCELLED": 0,
     }
     assert stats["jobsByType"] == {"simple-task": 2, "data-processing": 1}
     assert stats["window"]["jobs"] == 3 and stats["window"]["agentJobs"] == 2
@@ -550,12 +679,3 @@ def test_agent_errors_are_counted(
     assert values(found, "AgentCallErrors", "jobType") == {"simple-task": 1}
     assert values(found, "JobsFailed", "jobType") == {"simple-task": 1}
     assert not [m for m in found if m.name == "AgentCallLatencyMs"]
-
-
-@pytest.fixture(autouse=True)
-def _quiet_metrics() -> Iterator[None]:
-    from agent_jobs.observability import metrics
-
-    metrics.clear_metrics()
-    yield
-    metrics.clear_metrics()

@@ -119,7 +119,8 @@ def test_simple_job_completes(
     assert kinds(logs) == ["PENDING", "ASSIGNED", "IN_PROGRESS", "AGENT_RESPONSE", "COMPLETED"]
     completed = logs[-1]["responsePayload"]
     assert completed["verdict"]["isValid"] is True
-    assert completed["usage"]["total_tokens"] > 0 and completed["model"]
+    assert completed["usage"]["promptTokens"] > 0 and completed["model"]
+    assert final["usage"] == completed["usage"]  # the job's total: one judge call
     # the agent got one signed request with the job's input; the judge saw the output fenced
     (request,) = agent_server.requests_to("/fast")
     assert request.body["input"] == {"userId": "user-123"} and request.body["attempt"] == 1
@@ -272,8 +273,9 @@ def test_prompt_injection_is_fenced(
     (judged,) = judge_server.requests
     texts = messages_of(judged)
     user = texts["user"]
-    fence_start = user.index("<<<AGENT_OUTPUT_UNTRUSTED>>>")
-    fence_end = user.index("<<<END_AGENT_OUTPUT_UNTRUSTED>>>")
+    boundary = user.splitlines()[0].removeprefix("Boundary: ")
+    fence_start = user.index(f"<<<AGENT_OUTPUT:{boundary}>>>")
+    fence_end = user.index(f"<<<END AGENT_OUTPUT:{boundary}>>>")
     assert fence_start < user.index(injection) < fence_end
     assert "not" in texts["system"].lower() and "instruction" in texts["system"].lower()
 

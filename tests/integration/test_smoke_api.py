@@ -17,7 +17,7 @@ def test_create_and_get(api: Api, aws: dict[str, str]) -> None:
     got = api.get(f"/api/jobs/{job['id']}")
     assert got.status == 200, got.body
     assert [log["status"] for log in got.body["logs"]] == ["PENDING"]
-    assert drain(aws["VALIDATE_QUEUE_URL"]) == [{"kind": "assign", "jobId": job["id"]}]
+    assert drain(aws["VALIDATE_QUEUE_URL"]) == [{"kind": "assign", "jobId": job["id"], "version": job["version"]}]
     listed = api.get("/api/jobs")
     assert listed.status == 200, listed.body
     assert [j["id"] for j in listed.body["jobs"]] == [job["id"]]

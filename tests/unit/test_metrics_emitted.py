@@ -1,25 +1,28 @@
-"""Each event emits the right EMF metric with the right dimensions (Powertools prints EMF JSON to stdout)."""
+"""Each event emits the right EMF metric with the right dimensions (Powertools prints EMF JSON to stdout), through
+one path (``metrics_catalog.emit``): a handler invocation adds no document and no warning of its own."""
 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import json
-from collections.abc import Iterator
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from agent_jobs.catalog import QUEUES
+from agent_jobs.catalog import FUNCTIONS, QUEUES
 from agent_jobs.domain import events, lifecycle
 from agent_jobs.domain.stats import tally_agents
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.domain.validation import evaluate
-from agent_jobs.integrations.judge import JudgeResult, Verdict
+from agent_jobs.integrations.judge import CriterionResult, JudgeResult, Verdict
+from agent_jobs.integrations.pricing import Usage
 from agent_jobs.metrics_catalog import BY_NAME, METRICS, NAMESPACE, QUEUE_NAMES, Kind, dimension_sets, emit
 from agent_jobs.models.checkpoints import Checkpoint
 from agent_jobs.models.jobs import Job, JobLog, JobStatus, JobSummary, LogKind
-from agent_jobs.observability import metrics
+from local.functions import LocalContext
 
 S = JobStatus
 CREATED = "2025-01-01T00:00:00.000Z"
@@ -58,13 +61,6 @@ def emitted(text: str) -> list[Emitted]:
                     )
                 )
     return found
-
-
-@pytest.fixture(autouse=True)
-def _clean_metrics() -> Iterator[None]:
-    metrics.clear_metrics()
-    yield
-    metrics.clear_metrics()
 
 
 @pytest.fixture
@@ -121,6 +117,8 @@ OUTCOMES = [
     (JobEvent.PASS, S.IN_PROGRESS, "JobsCompleted", "COMPLETED"),
     (JobEvent.FAIL, S.IN_PROGRESS, "JobsFailed", "FAILED"),
     (JobEvent.REJECT, S.IN_PROGRESS, "JobsRejected", "REJECTED"),
+    (JobEvent.CANCEL, S.IN_PROGRESS, "JobsCancelled", "CANCELLED"),
+    (JobEvent.CANCEL, S.FAILED, "JobsCancelled", "CANCELLED"),
     (JobEvent.REQUIRE_RESUBMISSION, S.IN_PROGRESS, "JobsResubmissionRequired", "RESUBMISSION_REQUIRED"),
     (JobEvent.FORCE_COMPLETE, S.RESUBMISSION_REQUIRED, "JobsCompleted", "COMPLETED"),
     (JobEvent.FORCE_COMPLETE, S.PENDING, "JobsCompleted", "COMPLETED"),
@@ -161,7 +159,7 @@ def test_restart_of_a_failed_job_counts_a_resubmission(captured: Any, source: Jo
     [
         (JobEvent.ASSIGN, S.PENDING),
         (JobEvent.MATCHING_FAILED, S.PENDING),
-        (JobEvent.CANCEL, S.ASSIGNED),
+        (JobEvent.UNASSIGN, S.ASSIGNED),
         (JobEvent.START, S.ASSIGNED),  # the first start is not a resubmission
         (JobEvent.REASSIGN, S.FAILED),
     ],
@@ -239,13 +237,14 @@ def test_agent_choice_counts_latency_and_tokens_not_a_verdict(captured: Any) -> 
 
 
 def test_evaluate_reports_the_judge_call(captured: Any) -> None:
-    verdict = Verdict(isValid=True, score=1.0, reason="fine", criteria=[], suggestions=[])
+    met = [CriterionResult(criterion="be nice", met=True, evidence="it is")]
+    verdict = Verdict(isValid=True, score=1.0, reason="fine", criteria=met, suggestions=[])
 
     class FakeJudge:
         async def evaluate(self, **_: Any) -> JudgeResult:
-            return JudgeResult(verdict=verdict, model="m", usage={"total_tokens": 42}, latency_ms=17.0)
+            return JudgeResult(verdict=verdict, model="m", usage=Usage(40, 2), latency_ms=17.0)
 
-    asyncio.run(evaluate(FakeJudge, job(acceptance_criteria="be nice"), {"x": 1}))
+    asyncio.run(evaluate(FakeJudge, job(acceptance_criteria="be nice"), {"x": 1, "summary": "nice"}))
     found = by_name(captured())
     assert found["JudgeVerdicts"].dimensions["verdict"] == "pass"
     assert found["JudgeTokens"].value == 42 and found["JudgeLatencyMs"].value == 17.0
@@ -280,7 +279,13 @@ def test_checkpoint_created(captured: Any) -> None:
 
 @pytest.mark.parametrize(
     ("outcome", "counter"),
-    [("approved", "CheckpointsApproved"), ("rejected", "CheckpointsRejected"), ("expired", "CheckpointsExpired")],
+    [
+        ("approved", "CheckpointsApproved"),
+        ("rejected", "CheckpointsRejected"),
+        ("expired", "CheckpointsExpired"),
+        ("changes-requested", "CheckpointsChangesRequested"),
+        ("cancelled", "CheckpointsCancelled"),
+    ],
 )
 def test_checkpoint_decided(captured: Any, outcome: str, counter: str) -> None:
     events.checkpoint_decided(checkpoint(), outcome, 3600.0)
@@ -293,6 +298,60 @@ def test_checkpoint_decided(captured: Any, outcome: str, counter: str) -> None:
 
 def test_a_hook_never_raises(captured: Any) -> None:
     events.checkpoint_decided(checkpoint(), "maybe", 1.0)  # unknown outcome: logged, not raised
+    assert captured() == []
+
+
+# --- handlers: one metrics path ---------------------------------------------------------------------------
+
+
+def api_event(path: str) -> dict[str, Any]:
+    """An HTTP API request no route of the function needs AWS for (a page file, the document, a 404)."""
+    return {
+        "version": "2.0",
+        "routeKey": f"GET {path}",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {},
+        "requestContext": {"http": {"method": "GET", "path": path}, "requestId": "r-1", "stage": "$default"},
+        "isBase64Encoded": False,
+    }
+
+
+SQS_RECORD_WITHOUT_A_MESSAGE = {
+    "messageId": "m-1",
+    "receiptHandle": "r-1",
+    "body": "not a step message",
+    "attributes": {"ApproximateReceiveCount": "1"},
+    "messageAttributes": {},
+    "eventSource": "aws:sqs",
+    "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:agent-jobs-execute",
+    "awsRegion": "us-east-1",
+}
+QUIET_INVOCATIONS = {
+    "create_job": api_event("/api/openapi.json"),
+    "checkpoints": api_event("/admin"),
+    "validate": api_event("/api/no-such-route"),
+    "metrics": api_event("/api/no-such-route"),
+    "execute_job": {"Records": [SQS_RECORD_WITHOUT_A_MESSAGE]},  # refused before any AWS call: nothing to count
+    "events": {"Records": []},  # an empty stream batch
+    "webhooks": api_event("/api/no-such-route"),
+    "realtime": {"requestContext": {"routeKey": "$default", "connectionId": "c-1"}},  # no authorizer context: 401
+}
+
+
+def test_every_function_has_a_quiet_invocation() -> None:
+    assert set(QUIET_INVOCATIONS) == set(FUNCTIONS)
+
+
+@pytest.mark.parametrize("function", sorted(QUIET_INVOCATIONS))
+def test_an_invocation_without_metric_events_writes_no_document_and_no_warning(captured: Any, function: str) -> None:
+    """``@metrics.log_metrics`` on a ``Metrics`` object nobody fed warned "No application metrics to publish" on
+    every invocation; the metrics go through ``emit`` only, so a quiet invocation says nothing."""
+    handler = importlib.import_module(f"functions.{function}.handler").handler
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        handler(QUIET_INVOCATIONS[function], LocalContext(function))
+    assert [str(w.message) for w in caught] == []
     assert captured() == []
 
 

@@ -194,3 +194,47 @@ def test_agent_fields_are_all_optional_for_a_partial_update() -> None:
     assert refused_fields(AgentFields, {"name": ""}) == ["name"]
     assert refused_fields(AgentFields, {"skills": [""]}) == ["skills"]
     assert refused_fields(AgentFields, {"id": "other"}) == ["id"]
+
+
+# --- the document and the models agree (issue 12: the fuzzer's schema-violating requests were accepted) ---
+@pytest.mark.parametrize(
+    ("model", "body", "field"),
+    [
+        (CreateJobRequest, {"description": "d", "priority": "5"}, "priority"),
+        (CreateJobRequest, {"description": "d", "priority": True}, "priority"),
+        (CreateJobRequest, {"description": "d", "priority": 5.5}, "priority"),
+        (CreateJobRequest, {"description": "d", "autoAssign": "yes"}, "autoAssign"),
+        (CreateJobRequest, {"description": "d", "autoResubmit": 1}, "autoResubmit"),
+        (CreateJobRequest, {"description": 7}, "description"),
+        (CreateJobRequest, {"description": "d", "passScore": False}, "passScore"),
+        (AgentFields, {"timeoutSeconds": True}, "timeoutSeconds"),
+        (AgentFields, {"timeoutSeconds": "5"}, "timeoutSeconds"),
+        (AgentFields, {"skills": "summarise"}, "skills"),
+    ],
+)
+def test_json_types_are_taken_as_documented(model: type, body: dict[str, Any], field: str) -> None:
+    assert field in refused_fields(model, body)
+
+
+def test_an_integral_number_is_an_integer_and_enums_come_as_strings() -> None:
+    """JSON Schema counts 42.0 as an integer; a JSON body has no enum instances, only their names."""
+    assert CreateJobRequest.model_validate({"description": "d", "priority": 7.0}).priority == 7
+    assert CreateJobRequest.model_validate({"description": "d", "maxAttempts": 2.0}).max_attempts == 2
+    assert AgentFields.model_validate({"status": "INACTIVE", "timeoutSeconds": 5}).status == "INACTIVE"
+
+
+@pytest.mark.parametrize("blank", [" ", "\n", "\u2028", "\t \r\n\u3000"])
+def test_whitespace_only_texts_are_refused(blank: str) -> None:
+    for field in ("description", "taskDescription", "name"):
+        assert refused_fields(CreateJobRequest, {"description": "d", field: blank}) == [field]
+
+
+def test_a_title_from_text_python_calls_blank() -> None:
+    """\\x1c is not whitespace to the pattern's regex engine but is to str.strip(): the title falls back."""
+    assert CreateJobRequest.model_validate({"description": "\x1c"}).title == "job"
+
+
+def test_the_schema_says_a_description_is_required() -> None:
+    schema = CreateJobRequest.model_json_schema()
+    assert schema["anyOf"] == [{"required": ["description"]}, {"required": ["taskDescription"]}]
+    assert schema["properties"]["description"]["anyOf"][0]["pattern"] == r"\S"

@@ -119,3 +119,66 @@ def test_unresolvable_host_is_its_own_error() -> None:
 )
 def test_is_public_address(ip: str, allow_loopback: bool, expected: bool) -> None:
     assert is_public_address(ip, allow_loopback) is expected
+
+
+@pytest.mark.parametrize(
+    "ip",
+    [
+        # missing before (passed the guard on Python 3.12.1)
+        "fec0::1",  # site-local (deprecated, RFC 3879)
+        "feff:ffff::1",  # the top of fec0::/10
+        "3fff::1",  # documentation (RFC 9637)
+        "3fff:fff:ffff::1",
+        "192.0.0.9",  # IETF protocol assignments (192.0.0.0/24)
+        "192.88.99.1",  # 6to4 relay anycast (deprecated)
+        # already refused: kept refused whatever the runtime's ipaddress flags say
+        "64:ff9b::a00:1",  # NAT64 to 10.0.0.1
+        "64:ff9b::a9fe:a9fe",  # NAT64 to 169.254.169.254
+        "64:ff9b::7f00:1",  # NAT64 to 127.0.0.1
+        "64:ff9b:1::808:808",  # local-use NAT64 (RFC 8215): may map anywhere
+        "2002:a00:1::1",  # 6to4 embedding 10.0.0.1
+        "2002:a9fe:a9fe::1",  # 6to4 embedding 169.254.169.254
+        "2002:c0a8:101::1",  # 6to4 embedding 192.168.1.1
+        "::ffff:192.168.1.1",  # IPv4-mapped private
+        "::ffff:100.64.0.1",  # IPv4-mapped CGNAT
+        "::ffff:0:a00:1",  # IPv4-translated (RFC 2765)
+        "::a00:1",  # IPv4-compatible (deprecated)
+        "::808:808",  # IPv4-compatible, even of a public address
+        "::",  # unspecified
+        "100::1",  # discard-only (RFC 6666)
+        "2001::1",  # Teredo
+        "2001:2::1",  # benchmarking
+        "2001:db8::1",  # documentation
+        "2001:10::1",  # ORCHID
+        "5f00::1",  # SRv6 SIDs (RFC 9602)
+        "fc00::1",  # unique local
+        "fe80::1%eth0",  # link-local with a zone
+        "ff05::2",  # multicast
+        "4000::1",  # outside global unicast 2000::/3
+        "192.0.2.1",  # documentation
+        "198.18.0.1",  # benchmarking
+        "198.19.255.254",
+        "198.51.100.1",  # documentation
+        "203.0.113.1",  # documentation
+        "255.255.255.255",  # limited broadcast
+        "172.31.255.255",  # private
+    ],
+)
+def test_special_purpose_addresses_are_not_public(ip: str) -> None:
+    assert is_public_address(ip) is False
+
+
+@pytest.mark.parametrize(
+    "ip",
+    ["2a00:1450:4001:80b::200e", "2606:4700::6810:85e5", "64:ff9b::808:808", "2002:808:808::1", "::ffff:1.1.1.1"],
+)
+def test_global_unicast_addresses_stay_public(ip: str) -> None:
+    assert is_public_address(ip) is True
+
+
+def test_site_local_host_is_refused_by_check_url() -> None:
+    dns = FakeDns({"old-intranet.example.com": ["fec0::10"]})
+    with pytest.raises(UnsafeUrlError, match=r"non-public address \(fec0::10\)"):
+        check_url("https://old-intranet.example.com/hook", resolve=dns)
+    with pytest.raises(UnsafeUrlError, match="non-public"):
+        check_url("https://[fec0::1]/hook", resolve=dns)

@@ -16,28 +16,32 @@ from agent_jobs.models.jobs import JobStatus, LogKind
 
 PENDING, ASSIGNED, IN_PROGRESS = "PENDING", "ASSIGNED", "IN_PROGRESS"
 COMPLETED, FAILED, REJECTED, RESUBMISSION_REQUIRED = "COMPLETED", "FAILED", "REJECTED", "RESUBMISSION_REQUIRED"
-ALL_STATUSES = [PENDING, ASSIGNED, IN_PROGRESS, COMPLETED, FAILED, REJECTED, RESUBMISSION_REQUIRED]
+CANCELLED = "CANCELLED"
+ALL_STATUSES = [PENDING, ASSIGNED, IN_PROGRESS, COMPLETED, FAILED, REJECTED, RESUBMISSION_REQUIRED, CANCELLED]
 RESTARTABLE = [ASSIGNED, RESUBMISSION_REQUIRED, FAILED]
 
 # DESIGN.md §2, row by row: (event, from-statuses, to-status).
 DESIGN_TABLE: list[tuple[str, list[str], str]] = [
     ("ASSIGN", [PENDING], ASSIGNED),  # manual assign / auto-assign
     ("MATCHING_FAILED", [PENDING], PENDING),  # auto-assign finds no agent (log MATCHING_FAILED)
-    ("CANCEL", [ASSIGNED], PENDING),  # cancel (log CANCELLED)
+    ("UNASSIGN", [ASSIGNED], PENDING),  # cancel on ASSIGNED (log CANCELLED)
+    ("CANCEL", [PENDING, IN_PROGRESS, RESUBMISSION_REQUIRED, FAILED], CANCELLED),  # cancel (owner or admin), §14
     ("START", RESTARTABLE, IN_PROGRESS),  # execute / resubmit
     ("PASS", [IN_PROGRESS], COMPLETED),  # agent result valid + judge passes
     ("RETRY", [IN_PROGRESS], IN_PROGRESS),  # judge fails, autoResubmit and attempts left
     ("REQUIRE_RESUBMISSION", [IN_PROGRESS], RESUBMISSION_REQUIRED),  # judge fails otherwise
     ("FAIL", [IN_PROGRESS], FAILED),  # agent unreachable, bad output schema, DLQ
     ("REJECT", [IN_PROGRESS], REJECTED),  # checkpoint rejected or expired
-    ("FORCE_COMPLETE", [s for s in ALL_STATUSES if s != COMPLETED], COMPLETED),  # admin, any but COMPLETED
+    ("REQUEST_CHANGES", [IN_PROGRESS], IN_PROGRESS),  # admin at a checkpoint: attempt+1 with feedback, §14
+    # admin, any but COMPLETED — and not CANCELLED, which is terminal: a cancelled job never completes (§14)
+    ("FORCE_COMPLETE", [s for s in ALL_STATUSES if s not in (COMPLETED, CANCELLED)], COMPLETED),
     ("REASSIGN", RESTARTABLE, ASSIGNED),  # admin reassign to another agent
 ]
 EXPECTED: dict[tuple[str, str], str] = {
     (status, event): target for event, sources, target in DESIGN_TABLE for status in sources
 }
 # The log kind each event writes, where it is not simply the target status.
-EXPECTED_LOG = {"MATCHING_FAILED": "MATCHING_FAILED", "CANCEL": "CANCELLED"}
+EXPECTED_LOG = {"MATCHING_FAILED": "MATCHING_FAILED", "UNASSIGN": "CANCELLED"}
 
 ALL_PAIRS = list(itertools.product(list(JobStatus), list(JobEvent)))
 
@@ -72,10 +76,11 @@ def test_allowed_pairs_are_exactly_the_design_rows() -> None:
     assert allowed == set(EXPECTED)
 
 
-def test_a_completed_job_accepts_no_event() -> None:
+@pytest.mark.parametrize("final", [JobStatus.COMPLETED, JobStatus.CANCELLED])
+def test_a_completed_or_cancelled_job_accepts_no_event(final: JobStatus) -> None:
     for event in JobEvent:
         with pytest.raises(Conflict):
-            next_status(JobStatus.COMPLETED, event)
+            next_status(final, event)
 
 
 def test_the_refusal_names_the_allowed_states() -> None:

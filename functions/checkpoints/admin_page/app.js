@@ -6,8 +6,7 @@
   const REFRESH_MS = 10000;
   const TABS = ["checkpoints", "jobs", "worker", "stats"];
   const state = {
-    config: null, session: null, tab: "checkpoints", timer: null,
-    jobPages: [null], jobPage: 0, jobFilter: null, nextToken: null, jobId: null, checkpointRows: new Map(),
+    config: null, session: null, tab: "checkpoints", timer: null, pager: null, jobId: null, checkpointRows: new Map(),
   };
   const $ = (id) => document.getElementById(id);
 
@@ -82,7 +81,7 @@
       fields.appendChild(h("label", { for: "confirm-select" }, select.label, selectInput));
     }
     if (reason) {
-      reasonInput = h("textarea", { testid: reason.testid, id: "confirm-reason", rows: 3, maxlength: 2000 });
+      reasonInput = h("textarea", { testid: reason.testid, id: "confirm-reason", rows: 3, maxlength: reason.maxlength || 2000 });
       fields.appendChild(h("label", { for: "confirm-reason" }, reason.label, reasonInput));
     }
     if (pendingConfirm) pendingConfirm(null);
@@ -91,7 +90,7 @@
       submitConfirm = () => {
         const value = reasonInput ? reasonInput.value.trim() : "";
         if (reason && reason.required && !value) {
-          $("confirm-error").textContent = "A reason is required.";
+          $("confirm-error").textContent = reason.missing || "A reason is required.";
           show($("confirm-error"), true);
           reasonInput.focus();
           return;
@@ -207,7 +206,9 @@
     state.session = null;
     sessionStorage.removeItem(SESSION_KEY);
     stopTimer();
+    abortAll();
     state.checkpointRows.clear();
+    state.pager = null;
     ["checkpoints-list", "jobs-list", "job-detail", "worker-view", "stats-view"].forEach((id) => clear($(id)));
     if (pendingConfirm) pendingConfirm(null);
     show($("app-view"), false);
@@ -230,6 +231,7 @@
   }
   function notAdmin() {
     stopTimer();
+    abortAll();
     show($("app-view"), false);
     show($("not-admin-view"), true);
     message("This page is for admins.", "error");
@@ -239,7 +241,7 @@
   class ApiError extends Error {
     constructor(status, code, text) { super(text); this.status = status; this.code = code; }
   }
-  async function api(method, path, body) {
+  async function api(method, path, body, signal) {
     if (!state.session) throw new ApiError(401, "UNAUTHORIZED", "not signed in");
     if (state.session.exp && state.session.exp * 1000 < Date.now()) {
       signOut("Your session expired — sign in again.", "error");
@@ -250,12 +252,14 @@
     let response;
     try {
       response = await fetch(state.config.apiBase + path, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit",
+        method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", signal,
       });
     } catch (_err) {
+      if (signal && signal.aborted) throw new ApiError(0, "ABORTED", "superseded by a later request");
       throw new ApiError(0, "NETWORK", "The API could not be reached. Check your connection and try again.");
     }
     const data = await response.json().catch(() => ({}));
+    if (signal && signal.aborted) throw new ApiError(0, "ABORTED", "superseded by a later request");
     if (response.status === 401) {
       signOut("Your session expired — sign in again.", "error");
       throw new ApiError(401, "UNAUTHORIZED", "session expired");
@@ -272,6 +276,34 @@
     return data;
   }
   const enc = encodeURIComponent;
+
+  // ---- the latest answer only --------------------------------------------------------------------
+  // Every view (a list, the job detail, a checkpoint's preview, the agents of the reassign dialog) shows
+  // the answer to its latest request only. Starting a request aborts the view's earlier one, and an answer
+  // that still arrives for a superseded request is dropped: on a slow connection the unfiltered list the
+  // Jobs tab opened with must never overwrite the filtered list asked for after it.
+  const inFlight = new Map();  // view name → the AbortController of its latest request
+  const STALE = null;
+  async function latest(view, path) {
+    const previous = inFlight.get(view);
+    if (previous) previous.abort();
+    const controller = new AbortController();
+    inFlight.set(view, controller);
+    const current = () => inFlight.get(view) === controller && !controller.signal.aborted;
+    try {
+      const data = await api("GET", path, undefined, controller.signal);
+      return current() ? data : STALE;
+    } catch (err) {
+      if (!current()) return STALE;  // superseded (or signed out): nobody waits for this answer any more
+      throw err;
+    } finally {
+      if (inFlight.get(view) === controller) inFlight.delete(view);
+    }
+  }
+  function abortAll() {
+    inFlight.forEach((controller) => controller.abort());
+    inFlight.clear();
+  }
   function report(err, fallback) {
     if (err && (err.status === 401 || err.status === 403)) return;  // already handled
     message(err && err.message ? err.message : fallback, "error");
@@ -331,7 +363,8 @@
     const list = $("checkpoints-list");
     if (!quiet && !list.firstChild) replace(list, loading("Loading checkpoints…"));
     try {
-      const data = await api("GET", "/api/admin/agent-checkpoints");
+      const data = await latest("checkpoints", "/api/admin/agent-checkpoints");
+      if (data === STALE) return;
       syncCheckpoints((data.checkpoints || []).filter((c) => !c.status || c.status === "PENDING"));
       $("checkpoints-updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
     } catch (err) {
@@ -363,8 +396,9 @@
     const row = h("article", { class: "card checkpoint", testid: "checkpoint-row", "data-id": cp.id },
       h("div", { class: "row-head" }, h("div", { class: "summary" }),
         h("div", { class: "actions" }, expand,
-          h("button", { type: "button", class: "primary", testid: "approve", onclick: () => decide(cp, true) }, "Approve"),
-          h("button", { type: "button", class: "danger", testid: "reject", onclick: () => decide(cp, false) }, "Reject"))),
+          h("button", { type: "button", class: "primary", testid: "approve", onclick: () => decide(cp, "approve") }, "Approve"),
+          h("button", { type: "button", testid: "request-changes", onclick: () => decide(cp, "changes") }, "Request changes"),
+          h("button", { type: "button", class: "danger", testid: "reject", onclick: () => decide(cp, "reject") }, "Reject"))),
       preview);
     expand.addEventListener("click", async () => {
       const open = preview.hidden;
@@ -378,12 +412,15 @@
   async function loadPreview(id, preview) {
     replace(preview, loading("Loading checkpoint…"));
     try {
-      const data = await api("GET", `/api/admin/agent-checkpoints/${enc(id)}`);
+      const data = await latest(`preview:${id}`, `/api/admin/agent-checkpoints/${enc(id)}`);
+      if (data === STALE) return;
       const cp = data.checkpoint || {};
       const job = data.job || {};
       replace(preview,
         h("h3", {}, "Data to review"), renderData(cp.data),
         h("h3", {}, "Checkpoint"), fields(cp, ["id", "stage", "status", "attempt", "createdAt", "expiresAt"]),
+        job.feedback ? h("div", {}, h("h4", {}, "Feedback this attempt answered"),
+          h("p", { class: "prewrap", testid: "preview-feedback" }, job.feedback)) : null,
         h("h3", {}, "Job"), fields(job, ["id", "name", "jobType", "status", "priority", "attempt", "assignedAgentId",
           "userId", "createdAt"]),
         job.description ? h("p", { class: "prewrap" }, job.description) : null,
@@ -395,53 +432,74 @@
       if (err.status === 404 || err.status === 409) loadCheckpoints(true);
     }
   }
-  async function decide(cp, approve) {
-    const what = `${cp.stage || "checkpoint"} of job ${cp.jobId}`;
-    const answer = await confirmDialog(approve
-      ? { title: "Approve checkpoint?", text: `Approve ${what}? The job continues.`, ok: "Approve" }
-      : { title: "Reject checkpoint?", text: `Reject ${what}? The job will be rejected.`, ok: "Reject", danger: true,
-        reason: { label: "Reason (required)", required: true, testid: "reject-reason" } });
+  // The three decisions (DESIGN.md §14): each asks for its text, sends it, and says what happens to the job.
+  const DECISIONS = {
+    approve: {
+      dialog: (what) => ({ title: "Approve checkpoint?", text: `Approve ${what}? The job continues.`, ok: "Approve",
+        reason: { label: "Comment (optional)", required: false, testid: "approve-comment", maxlength: 4000 } }),
+      send: (path, text) => api("POST", path, text ? { comment: text } : undefined),
+      done: "Checkpoint approved.",
+    },
+    changes: {
+      dialog: (what) => ({ title: "Request changes?",
+        text: `Send ${what} back to its agent? It runs again as the next attempt, with your feedback.`, ok: "Request changes",
+        reason: { label: "Feedback for the agent (required)", required: true, testid: "changes-feedback", maxlength: 4000,
+          missing: "Feedback is required: the agent gets it with its next attempt." } }),
+      send: (path, text) => api("POST", `${path}/request-changes`, { feedback: text }),
+      done: "Changes requested: the agent runs again with your feedback.",
+    },
+    reject: {
+      dialog: (what) => ({ title: "Reject checkpoint?", text: `Reject ${what}? The job will be rejected.`, ok: "Reject",
+        danger: true, reason: { label: "Reason (required)", required: true, testid: "reject-reason" } }),
+      send: (path, text) => api("DELETE", path, { reason: text }),
+      done: "Checkpoint rejected.",
+    },
+  };
+  async function decide(cp, kind) {
+    const decision = DECISIONS[kind];
+    const answer = await confirmDialog(decision.dialog(`${cp.stage || "checkpoint"} of job ${cp.jobId}`));
     if (!answer) return;
     try {
-      const path = `/api/admin/agent-checkpoints/${enc(cp.id)}`;
-      if (approve) await api("POST", path);
-      else await api("DELETE", path, { reason: answer.reason });
-      message(approve ? "Checkpoint approved." : "Checkpoint rejected.", "success");
+      await decision.send(`/api/admin/agent-checkpoints/${enc(cp.id)}`, answer.reason);
+      message(decision.done, "success");
     } catch (err) {
-      if (err.status === 409) message("This checkpoint was already decided by someone else.", "warning");
+      if (err.status === 409) message(`This checkpoint cannot be decided so: ${err.message}`, "warning");
       else report(err, "The decision failed.");
     }
     loadCheckpoints(true);
   }
 
   // ---- jobs --------------------------------------------------------------------------------------
-  // Pages follow the filter that was applied, not what the form shows now: a page token is only
-  // valid for the query that produced it.
+  // A page token is only valid for the query that produced it, so tokens live in a pager that belongs to
+  // one applied filter (not to what the form shows now): Apply starts a new pager, and only the latest
+  // request's answer may give a pager its next token.
   function readJobFilter() {
     return { status: $("jobs-status").value, jobType: $("jobs-type").value.trim(), limit: $("jobs-limit").value };
   }
-  function jobQuery() {
-    const filter = state.jobFilter || (state.jobFilter = readJobFilter());
+  const newPager = (filter) => ({ filter, tokens: [null], page: 0, next: null });
+  function jobQuery(pager) {
     const params = new URLSearchParams();
-    if (filter.status) params.set("status", filter.status);
-    if (filter.jobType) params.set("jobType", filter.jobType);
-    params.set("limit", filter.limit);
-    const token = state.jobPages[state.jobPage];
+    if (pager.filter.status) params.set("status", pager.filter.status);
+    if (pager.filter.jobType) params.set("jobType", pager.filter.jobType);
+    params.set("limit", pager.filter.limit);
+    const token = pager.tokens[pager.page];
     if (token) params.set("nextToken", token);
     return params.toString();
   }
   async function loadJobs() {
+    const pager = state.pager || (state.pager = newPager(readJobFilter()));
     const list = $("jobs-list");
     replace(list, loading("Loading jobs…"));
     $("jobs-next").disabled = true;
     $("jobs-prev").disabled = true;
     try {
-      const data = await api("GET", `/api/admin/jobs?${jobQuery()}`);
+      const data = await latest("jobs", `/api/admin/jobs?${jobQuery(pager)}`);
+      if (data === STALE) return;
       const jobs = data.jobs || [];
-      state.nextToken = data.nextToken || null;
-      $("jobs-page").textContent = `page ${state.jobPage + 1}`;
-      $("jobs-prev").disabled = state.jobPage === 0;
-      $("jobs-next").disabled = !state.nextToken;
+      pager.next = data.nextToken || null;
+      $("jobs-page").textContent = `page ${pager.page + 1}`;
+      $("jobs-prev").disabled = pager.page === 0;
+      $("jobs-next").disabled = !pager.next;
       if (!jobs.length) { replace(list, empty("No jobs match these filters.", "jobs-empty")); return; }
       const cols = ["name", "jobType", "status", "priority", "attempt", "assignedAgentId", "updatedAt"];
       replace(list, h("div", { class: "table-wrap" }, h("table", { class: "clickable" },
@@ -457,14 +515,15 @@
     }
   }
   function pageJobs(delta) {
-    if (delta > 0 && state.nextToken) {
-      state.jobPages = state.jobPages.slice(0, state.jobPage + 1).concat([state.nextToken]);
-      state.jobPage += 1;
-    } else if (delta < 0 && state.jobPage > 0) {
-      state.jobPage -= 1;
-    } else if (delta === 0) {
-      state.jobPages = [null];
-      state.jobPage = 0;
+    const pager = state.pager;
+    if (!pager) return;
+    if (delta > 0 && pager.next) {
+      pager.tokens = pager.tokens.slice(0, pager.page + 1).concat([pager.next]);
+      pager.page += 1;
+    } else if (delta < 0 && pager.page > 0) {
+      pager.page -= 1;
+    } else {
+      return;
     }
     loadJobs();
   }
@@ -477,6 +536,7 @@
   }
   function closeJob() {
     state.jobId = null;
+    inFlight.get("job")?.abort();
     show($("job-detail-view"), false);
     show($("jobs-list-view"), true);
     loadJobs();
@@ -485,7 +545,8 @@
     const box = $("job-detail");
     replace(box, loading("Loading job…"));
     try {
-      const data = await api("GET", `/api/admin/jobs/${enc(state.jobId)}`);
+      const data = await latest("job", `/api/admin/jobs/${enc(state.jobId)}`);
+      if (data === STALE) return;
       const job = data.job || {};
       replace(box,
         h("div", { class: "toolbar" }, h("h2", {}, job.name || job.id),
@@ -494,7 +555,9 @@
           actionButton("job-resubmit", "Force resubmit", () => jobAction(job, "resubmit")),
           actionButton("job-complete", "Force complete", () => jobAction(job, "complete")),
           actionButton("job-reassign", "Reassign", () => reassign(job)),
-          actionButton("job-recheck", "Re-check", () => jobAction(job, "recheck"))),
+          actionButton("job-recheck", "Re-check", () => jobAction(job, "recheck")),
+          FINAL.includes(job.status) ? null : h("button", { type: "button", class: "danger", testid: "job-cancel",
+            onclick: () => cancelJob(job) }, job.status === "ASSIGNED" ? "Cancel assignment" : "Cancel job")),
         fields(job, ["id", "jobType", "priority", "attempt", "maxAttempts", "autoResubmit", "assignedAgentId",
           "userId", "createdAt", "updatedAt", "feedback"]),
         job.description ? h("section", {}, h("h3", {}, "Description"), h("p", { class: "prewrap" }, job.description)) : null,
@@ -506,8 +569,8 @@
         job.result !== null && job.result !== undefined
           ? h("section", {}, h("h3", {}, "Result"), renderData(job.result)) : null,
         h("section", {}, h("h3", {}, "Checkpoints"), (data.checkpoints || []).length
-          ? table(data.checkpoints, ["stage", "status", "approvedBy", "approvedAt", "rejectionReason", "expiresAt"],
-            "job-checkpoints")
+          ? table(data.checkpoints, ["stage", "attempt", "status", "decidedBy", "decidedAt", "comment", "feedback",
+            "rejectionReason", "cancelReason", "expiresAt"], "job-checkpoints")
           : empty("No checkpoints.")),
         h("section", {}, h("h3", {}, "Logs"), logList(data.logs)));
     } catch (err) {
@@ -516,6 +579,20 @@
     }
   }
   const actionButton = (testid, label, onclick) => h("button", { type: "button", testid, onclick }, label);
+  const FINAL = ["COMPLETED", "REJECTED", "CANCELLED"];  // no cancel from these (the API answers 409)
+  async function cancelJob(job) {
+    const unassign = job.status === "ASSIGNED";
+    const answer = await confirmDialog({
+      title: unassign ? "Cancel the assignment?" : "Cancel this job?",
+      text: unassign ? `${job.name || job.id} goes back to PENDING without its agent.`
+        : `${job.name || job.id} is stopped for good: its agent is told, its checkpoints close, nothing completes it.`,
+      ok: unassign ? "Cancel assignment" : "Cancel job", danger: true,
+      reason: { label: "Reason (optional)", required: false, testid: "cancel-reason" },
+    });
+    if (!answer) return;
+    const body = answer.reason ? { reason: answer.reason } : undefined;
+    await runJobAction(`/api/jobs/${enc(job.id)}/cancel`, body, unassign ? "Assignment cancelled." : "Job cancelled.");
+  }
   function timeline(items) {
     if (!items || !items.length) return empty("No events yet.");
     return h("ol", { class: "timeline", testid: "timeline" }, items.map((t) => h("li", {},
@@ -541,7 +618,9 @@
   async function reassign(job) {
     let agents;
     try {
-      agents = (await api("GET", "/api/admin/agents")).agents || [];
+      const data = await latest("agents", "/api/admin/agents");
+      if (data === STALE) return;  // a later Reassign asked again
+      agents = data.agents || [];
     } catch (err) { report(err, "Could not load agents."); return; }
     const options = agents.filter((a) => a.id !== job.assignedAgentId)
       .map((a) => ({ value: a.id, label: `${a.name || a.id}${a.status && a.status !== "ACTIVE" ? ` (${a.status})` : ""}` }));
@@ -569,7 +648,8 @@
     const box = $("worker-view");
     if (!quiet || !box.firstChild) replace(box, loading("Loading worker status…"));
     try {
-      const data = await api("GET", "/api/admin/agent-worker");
+      const data = await latest("worker", "/api/admin/agent-worker");
+      if (data === STALE) return;
       const worker = data.worker || {};
       const running = Boolean(worker.isRunning);
       const input = h("input", { type: "number", min: 2, max: 1000, step: 1, testid: "max-concurrency",
@@ -635,7 +715,9 @@
     const box = $("stats-view");
     replace(box, loading("Loading stats…"));
     try {
-      const stats = (await api("GET", "/api/admin/stats")).stats || {};
+      const data = await latest("stats", "/api/admin/stats");
+      if (data === STALE) return;
+      const stats = data.stats || {};
       const scalars = Object.entries(stats).filter(([, v]) => v === null || typeof v !== "object");
       const blocks = Object.entries(stats).filter(([, v]) => v !== null && typeof v === "object");
       replace(box,
@@ -692,8 +774,8 @@
     $("stats-refresh").addEventListener("click", () => loadStats());
     $("jobs-filter").addEventListener("submit", (event) => {
       event.preventDefault();
-      state.jobFilter = readJobFilter();
-      pageJobs(0);
+      state.pager = newPager(readJobFilter());
+      loadJobs();
     });
     $("jobs-next").addEventListener("click", () => pageJobs(1));
     $("jobs-prev").addEventListener("click", () => pageJobs(-1));

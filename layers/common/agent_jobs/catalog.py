@@ -43,6 +43,31 @@ class Route:
     path: str  # API Gateway syntax: /api/jobs/{id}
     function: str
     access: Access
+    idempotent: bool = False  # honours an Idempotency-Key header (DESIGN.md §15; api/idempotency.py)
+
+    @property
+    def scope(self) -> Scope | None:
+        """The OAuth scope a machine client's token needs here (a person's token is judged by ``access``)."""
+        if self.access is Access.PUBLIC:
+            return None
+        if self.access is Access.ADMIN:
+            return Scope.ADMIN
+        return Scope.READ if self.method in ("GET", "HEAD") else Scope.WRITE
+
+
+RESOURCE_SERVER = "agent-jobs"  # the Cognito resource server's identifier: scopes are "<identifier>/<name>"
+
+
+class Scope(StrEnum):
+    """Machine credentials' scopes (client-credentials grant, DESIGN.md §18), enforced by the route table."""
+
+    READ = f"{RESOURCE_SERVER}/jobs.read"  # user routes that read
+    WRITE = f"{RESOURCE_SERVER}/jobs.write"  # user routes that change something
+    ADMIN = f"{RESOURCE_SERVER}/admin"  # admin routes (the client acts as an admin)
+
+    @property
+    def short_name(self) -> str:
+        return self.value.removeprefix(f"{RESOURCE_SERVER}/")
 
 
 FUNCTIONS: dict[str, FunctionSpec] = {
@@ -53,6 +78,9 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("validate", 120, 512, "Validate queue consumer: the LLM judge and auto-assign"),
         FunctionSpec("checkpoints", 29, 256, "Checkpoint API, checkpoint queue consumer, admin page"),
         FunctionSpec("metrics", 60, 256, "Worker control, stats, scheduled gauges and sweeper"),
+        FunctionSpec("events", 30, 256, "Jobs and checkpoints streams: job events to EventBridge and subscribers"),
+        FunctionSpec("webhooks", 60, 256, "Webhook subscriptions API and the webhooks queue consumer (deliveries)"),
+        FunctionSpec("realtime", 29, 256, "WebSocket API: the $connect authorizer, connect, disconnect, subscribe"),
     )
 }
 
@@ -61,6 +89,8 @@ QUEUES: tuple[QueueSpec, ...] = (
     QueueSpec("execute-high", "execute_job", batch_size=10, max_concurrency=5),
     QueueSpec("validate", "validate", batch_size=10, max_concurrency=5),
     QueueSpec("checkpoint", "checkpoints", batch_size=10, max_concurrency=2),
+    # one message per (event, subscription) and per retry (DelaySeconds); deliveries never block a job's path
+    QueueSpec("webhooks", "webhooks", batch_size=10, max_concurrency=5),
 )
 EXECUTE_QUEUE_KEYS = ("execute", "execute-high")  # the "worker" of seed 004
 DLQ_SUFFIX = "-dlq"
@@ -68,8 +98,26 @@ DLQ_BATCH_SIZE = 10  # a DLQ is drained by its queue's consumer (which fails the
 DLQ_MAX_CONCURRENCY = 2  # the minimum Lambda allows; DLQ traffic is rare  # a queue's dead-letter queue has its name plus this (infra/ and local/ name them so)
 
 
-def _route(method: str, path: str, function: str, access: Access = Access.USER) -> Route:
-    return Route(method, path, function, access)
+@dataclass(frozen=True)
+class StreamSpec:
+    """A table's DynamoDB stream (new and old images) and the event source mapping that consumes it."""
+
+    table: str  # the Settings field of the table, e.g. "jobs_table"
+    consumer: str  # function that consumes it
+    batch_size: int
+    max_batching_window_seconds: int  # how long Lambda gathers a batch: latency against invocations
+    retry_attempts: int  # then the batch (bisected down to the failing record) goes to the on-failure queue
+
+
+# Every job event (DESIGN.md §15) comes from these streams, so it is made once per write (domain/event_stream.py)
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec("jobs_table", "events", batch_size=100, max_batching_window_seconds=0, retry_attempts=10),
+    StreamSpec("checkpoints_table", "events", batch_size=100, max_batching_window_seconds=0, retry_attempts=10),
+)
+
+
+def _route(method: str, path: str, function: str, access: Access = Access.USER, *, idempotent: bool = False) -> Route:
+    return Route(method, path, function, access, idempotent)
 
 
 JOB_PREFIXES = ("/api/jobs", "/api/agent-jobs")  # seed 004's paths answer exactly like /api/jobs
@@ -79,14 +127,14 @@ def _job_routes() -> list[Route]:
     routes: list[Route] = []
     for prefix in JOB_PREFIXES:
         routes += [
-            _route("POST", prefix, "create_job"),
+            _route("POST", prefix, "create_job", idempotent=True),
             _route("GET", prefix, "create_job"),
             _route("GET", f"{prefix}/{{id}}", "create_job"),
             _route("GET", f"{prefix}/{{id}}/logs", "create_job"),
             _route("GET", f"{prefix}/{{id}}/checkpoints", "checkpoints"),
         ]
         routes += [
-            _route("POST", f"{prefix}/{{id}}/{action}", "create_job")
+            _route("POST", f"{prefix}/{{id}}/{action}", "create_job", idempotent=True)
             for action in ("assign", "auto-assign", "cancel", "execute", "resubmit")
         ]
     return routes
@@ -101,50 +149,89 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/api/admin/agents", "create_job", ADMIN),
     _route("PUT", "/api/admin/agents/{id}", "create_job", ADMIN),
     _route("DELETE", "/api/admin/agents/{id}", "create_job", ADMIN),
+    _route("GET", "/api/admin/agents/{id}/scorecard", "create_job", ADMIN),
+    _route("POST", "/api/admin/agents/{id}/check", "create_job", ADMIN),
+    _route("POST", "/api/admin/agents/import", "create_job", ADMIN),
     _route("GET", "/api/admin/jobs", "create_job", ADMIN),
     _route("GET", "/api/admin/jobs/{id}", "create_job", ADMIN),
-    _route("POST", "/api/admin/jobs/{id}/resubmit", "create_job", ADMIN),
-    _route("POST", "/api/admin/jobs/{id}/complete", "create_job", ADMIN),
-    _route("POST", "/api/admin/jobs/{id}/reassign", "create_job", ADMIN),
-    _route("POST", "/api/admin/jobs/{id}/recheck", "validate", ADMIN),
+    _route("POST", "/api/admin/jobs/{id}/resubmit", "create_job", ADMIN, idempotent=True),
+    _route("POST", "/api/admin/jobs/{id}/complete", "create_job", ADMIN, idempotent=True),
+    _route("POST", "/api/admin/jobs/{id}/reassign", "create_job", ADMIN, idempotent=True),
+    _route("POST", "/api/admin/jobs/{id}/recheck", "validate", ADMIN, idempotent=True),
     _route("POST", "/api/admin/validate", "validate", ADMIN),
     _route("GET", "/api/admin/agent-checkpoints", "checkpoints", ADMIN),
     _route("GET", "/api/admin/agent-checkpoints/{id}", "checkpoints", ADMIN),
-    _route("POST", "/api/admin/agent-checkpoints/{id}", "checkpoints", ADMIN),
-    _route("DELETE", "/api/admin/agent-checkpoints/{id}", "checkpoints", ADMIN),
+    _route("POST", "/api/admin/agent-checkpoints/{id}", "checkpoints", ADMIN, idempotent=True),
+    _route("POST", "/api/admin/agent-checkpoints/{id}/request-changes", "checkpoints", ADMIN, idempotent=True),
+    _route("DELETE", "/api/admin/agent-checkpoints/{id}", "checkpoints", ADMIN, idempotent=True),
     _route("GET", "/api/admin/agent-worker", "metrics", ADMIN),
     _route("POST", "/api/admin/agent-worker", "metrics", ADMIN),
     _route("PUT", "/api/admin/agent-worker", "metrics", ADMIN),
     _route("DELETE", "/api/admin/agent-worker", "metrics", ADMIN),
     _route("GET", "/api/admin/stats", "metrics", ADMIN),
+    _route("GET", "/api/admin/dead-letters", "metrics", ADMIN),
+    _route("POST", "/api/admin/dead-letters/replay", "metrics", ADMIN),
+    _route("GET", "/api/admin/audit", "metrics", ADMIN),
+    _route("POST", "/api/webhooks", "webhooks"),
+    _route("GET", "/api/webhooks", "webhooks"),
+    _route("GET", "/api/webhooks/{id}", "webhooks"),
+    _route("PATCH", "/api/webhooks/{id}", "webhooks"),
+    _route("DELETE", "/api/webhooks/{id}", "webhooks"),
+    _route("GET", "/api/webhooks/{id}/deliveries", "webhooks"),
+    _route("POST", "/api/webhooks/{id}/deliveries/{deliveryId}/redeliver", "webhooks"),
     _route("GET", "/api/openapi.json", "create_job", Access.PUBLIC),
     _route("GET", "/api/docs", "create_job", Access.PUBLIC),
+    # an async agent's callbacks: no JWT, signed with the agent's own secret; served with the other waits
+    # (checkpoint decisions) that end a workflow step or hand a job on (DESIGN.md §14)
+    _route("POST", "/api/agent-callbacks/{jobId}/{attempt}", "checkpoints", Access.PUBLIC),
     _route("GET", "/admin", "checkpoints", Access.PUBLIC),
     _route("GET", "/admin/{file}", "checkpoints", Access.PUBLIC),
 )
+
+
+# The WebSocket API (DESIGN.md §15): not an HTTP route. In the cloud its own API Gateway WebSocket API (the
+# $connect route carries the JWT authorizer; a frame's "action" picks the route); locally the gateway upgrades
+# GET REALTIME_PATH on its own port. Every route is served by REALTIME_FUNCTION.
+REALTIME_PATH = "/api/realtime"
+REALTIME_FUNCTION = "realtime"
+REALTIME_ROUTES = ("$connect", "$disconnect", "$default", "subscribe")
 
 
 def routes_of(function: str) -> list[Route]:
     return [route for route in ROUTES if route.function == function]
 
 
+def _path_params(pattern: str, path: str) -> dict[str, str] | None:
+    """The path parameters when a concrete path fits a route's pattern (``/api/jobs/{id}``), else None."""
+    parts = path.rstrip("/").split("/") if path != "/" else [""]
+    expected_parts = pattern.split("/")
+    if len(expected_parts) != len(parts):
+        return None
+    params: dict[str, str] = {}
+    for expected, actual in zip(expected_parts, parts, strict=True):
+        if expected.startswith("{") and expected.endswith("}"):
+            if not actual:
+                return None
+            params[expected[1:-1]] = actual
+        elif expected != actual:
+            return None
+    return params
+
+
 def match_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
     """The route table entry for a concrete request path, with its path parameters."""
-    parts = path.rstrip("/").split("/") if path != "/" else [""]
     for candidate in ROUTES:
-        if candidate.method != method:
-            continue
-        pattern = candidate.path.split("/")
-        if len(pattern) != len(parts):
-            continue
-        params: dict[str, str] = {}
-        for expected, actual in zip(pattern, parts, strict=True):
-            if expected.startswith("{") and expected.endswith("}"):
-                if not actual:
-                    break
-                params[expected[1:-1]] = actual
-            elif expected != actual:
-                break
-        else:
-            return candidate, params
+        if candidate.method == method:
+            params = _path_params(candidate.path, path)
+            if params is not None:
+                return candidate, params
     return None
+
+
+def methods_of(path: str) -> list[str]:
+    """The methods the route table declares for a concrete path (none: no such path), from its most specific
+    pattern(s): ``/api/admin/agents/import`` is that path's, not ``/api/admin/agents/{id}``'s, as the document
+    says. A request with another method answers 405 with these in ``Allow``."""
+    fitting = [route for route in ROUTES if _path_params(route.path, path) is not None]
+    fewest = min((route.path.count("{") for route in fitting), default=0)
+    return sorted({route.method for route in fitting if route.path.count("{") == fewest})

@@ -66,11 +66,11 @@ class MetricSpec:
 
 
 JOB_TYPE = "jobType"
-TERMINAL_OUTCOMES = ("COMPLETED", "FAILED", "REJECTED", "RESUBMISSION_REQUIRED")
+TERMINAL_OUTCOMES = ("COMPLETED", "FAILED", "REJECTED", "RESUBMISSION_REQUIRED", "CANCELLED")
 GAUGED_STATUSES = ("PENDING", "ASSIGNED", "IN_PROGRESS", "RESUBMISSION_REQUIRED", "FAILED")
 VERDICTS = ("pass", "fail", "unavailable")
 JUDGE_TASKS = ("validate", "assign")
-CHECKPOINT_OUTCOMES = ("approved", "rejected", "expired")
+CHECKPOINT_OUTCOMES = ("approved", "rejected", "expired", "changes-requested", "cancelled")
 SWEEP_ACTIONS = ("redispatched", "revalidated", "failed")
 # catalog.QUEUES keys and their DLQs ("<key>-dlq")
 QUEUE_NAMES = tuple(spec.key for spec in QUEUES) + tuple(f"{spec.key}-dlq" for spec in QUEUES)
@@ -91,6 +91,7 @@ METRICS: tuple[MetricSpec, ...] = (
     _by_type("JobsCompleted", "A job reached COMPLETED (judge pass or admin force-complete)"),
     _by_type("JobsFailed", "A job reached FAILED (agent error, bad output, DLQ, sweeper)"),
     _by_type("JobsRejected", "A job reached REJECTED (checkpoint rejected or expired)"),
+    _by_type("JobsCancelled", "A job reached CANCELLED (its owner or an admin cancelled it)"),
     _by_type(
         "JobsResubmissionRequired",
         "A job reached RESUBMISSION_REQUIRED (judge failed with no retry left, or judge unavailable)",
@@ -104,7 +105,7 @@ METRICS: tuple[MetricSpec, ...] = (
         "JobDurationSeconds",
         Unit.SECONDS,
         Kind.DISTRIBUTION,
-        "Time from a job's creation to an outcome (COMPLETED, FAILED, REJECTED, RESUBMISSION_REQUIRED)",
+        "Time from a job's creation to an outcome (COMPLETED, FAILED, REJECTED, RESUBMISSION_REQUIRED, CANCELLED)",
         dimensions=(JOB_TYPE, "status"),
         rollups=(("status",), ()),
         values={"status": TERMINAL_OUTCOMES},
@@ -146,6 +147,8 @@ METRICS: tuple[MetricSpec, ...] = (
     _by_type("CheckpointsApproved", "An admin approved a checkpoint"),
     _by_type("CheckpointsRejected", "An admin rejected a checkpoint"),
     _by_type("CheckpointsExpired", "A checkpoint passed its expiry without a decision"),
+    _by_type("CheckpointsChangesRequested", "An admin sent a checkpoint's job back to its agent with feedback"),
+    _by_type("CheckpointsCancelled", "A checkpoint closed undecided because its job was cancelled"),
     MetricSpec(
         "CheckpointWaitSeconds",
         Unit.SECONDS,

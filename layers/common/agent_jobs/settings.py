@@ -20,11 +20,20 @@ class Settings(BaseModel):
     job_logs_table: str = "agent-jobs-job-logs"
     agents_table: str = "agent-jobs-agents"
     checkpoints_table: str = "agent-jobs-checkpoints"
+    agent_scores_table: str = "agent-jobs-agent-scores"  # per-agent hourly counters (scorecards)
+    audit_table: str = "agent-jobs-audit"  # who changed the registry or the worker, when, and what
+    webhooks_table: str = "agent-jobs-webhooks"  # webhook subscriptions (DESIGN.md §15)
+    webhook_deliveries_table: str = "agent-jobs-webhook-deliveries"  # every delivery and its attempts
+    realtime_table: str = "agent-jobs-realtime"  # WebSocket connections and their subscriptions (TTL)
+    idempotency_table: str = "agent-jobs-idempotency"  # Powertools' idempotency records (Idempotency-Key, §15)
+    idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)  # how long a key's first answer is replayed
+    events_bus_name: str = "agent-jobs-events"  # the EventBridge bus job events are put on (DESIGN.md §15)
 
     execute_queue_url: str = ""
     execute_high_queue_url: str = ""
     validate_queue_url: str = ""
     checkpoint_queue_url: str = ""
+    webhooks_queue_url: str = ""
     checkpoint_state_machine_arn: str = ""
     execute_function_name: str = "agent-jobs-execute_job"  # its event source mappings are the "worker"
 
@@ -41,6 +50,22 @@ class Settings(BaseModel):
     agent_retry_base_seconds: float = Field(default=0.5, ge=0)
     agent_max_response_bytes: int = Field(default=256 * 1024, gt=0)
     allow_loopback_http_agents: bool = False  # local stack only: http://127.0.0.1 agents
+    agent_check_timeout_seconds: float = Field(default=10.0, gt=0, le=25)  # onboarding check: one try, in the request
+    # Async agents (DESIGN.md §14): where they call back, and how old a callback's signature may be
+    public_api_url: str | None = None  # the API's public base URL (in the cloud the API's, locally the gateway's)
+    callback_tolerance_seconds: int = Field(default=300, ge=1, le=3600)
+
+    # Webhooks and real time (DESIGN.md §15)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=30)  # one delivery attempt, connect included
+    webhook_retry_base_seconds: float = Field(default=5.0, gt=0)  # the first retry's delay; doubles per attempt
+    webhook_retry_cap_seconds: float = Field(default=1800.0, gt=0)  # no retry waits longer than this
+    webhook_retry_window_seconds: int = Field(default=24 * 3600, ge=1)  # retried this long after the first try
+    webhook_max_subscriptions: int = Field(default=20, ge=1, le=1000)  # per user
+    realtime_callback_url: str | None = None  # the WebSocket API's management endpoint (post_to_connection)
+    realtime_connection_seconds: int = Field(default=2 * 3600, ge=60)  # API Gateway's limit: records expire then
+    cognito_user_pool_id: str | None = None  # the $connect authorizer verifies tokens of this pool...
+    cognito_client_ids: str = ""  # ...issued to these app clients (comma-separated)
+    cognito_issuer_url: str | None = None  # the pool's issuer when it is not Cognito's own URL (moto's, a test's)
 
     # Judge (any OpenAI-compatible server)
     openai_model: str = "gpt-4o-mini"
@@ -59,6 +84,7 @@ class Settings(BaseModel):
     stats_window_jobs: int = Field(default=200, ge=1, le=1000)  # newest jobs behind jobsByType
     stats_agent_window_jobs: int = Field(default=50, ge=0, le=500)  # newest jobs whose logs feed per-agent figures
     sweeper_max_jobs_per_run: int = Field(default=100, ge=1)  # stuck jobs handled per scheduled run
+    sweeper_max_resends: int = Field(default=3, ge=0, le=10)  # re-sends of one attempt's lost message
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:

@@ -16,11 +16,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from agent_jobs.api.app import responses
 from agent_jobs.api.responses import error
 
 router = Router()
@@ -109,11 +111,22 @@ def _serve(name: str) -> Response[str]:
     return Response(200, content_type, body, headers)
 
 
-@router.get("/admin", include_in_schema=False)
+def _answers(path: str, *types: str) -> dict[int, Any]:
+    documented: dict[int, Any] = dict(responses("GET", path, 200, None))
+    documented[200] = {"description": "The page's file", "content": {t: {"schema": {"type": "string"}} for t in types}}
+    return documented
+
+
+@router.get("/admin", summary="The admin page", tags=["docs"], responses=_answers("/admin", "text/html"))
 def admin_index() -> Response[str]:
     return _serve("index.html")
 
 
-@router.get("/admin/<file>", include_in_schema=False)
+FILE_TYPES = sorted({*(t.split(";")[0] for t in STATIC_FILES.values()), "application/json"})
+
+
+@router.get(
+    "/admin/<file>", summary="The admin page's files", tags=["docs"], responses=_answers("/admin/{file}", *FILE_TYPES)
+)
 def admin_file(file: str) -> Response[str]:
     return _serve("index.html" if file in PAGE_ALIASES else file)

@@ -13,16 +13,35 @@ from aws_lambda_powertools.event_handler.middlewares.openapi_validation import (
     OpenAPIRequestValidationMiddleware,
 )
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import BaseModel
 
+from agent_jobs.api.bodies import check_body
+from agent_jobs.api.idempotency import IDEMPOTENT_ROUTE_KEYS, idempotently
 from agent_jobs.api.responses import error
 from agent_jobs.catalog import ROUTES, Access
 from agent_jobs.domain.auth import Principal, principal_from_claims
 from agent_jobs.errors import DomainError, Forbidden, NotFound, PayloadTooLarge
+from agent_jobs.models.envelopes import ErrorEnvelope
 from agent_jobs.observability import logger
 from agent_jobs.settings import get_settings
 
 ACCESS_BY_ROUTE_KEY = {f"{route.method} {route.path}": route.access for route in ROUTES}
-TITLE = "Agent Jobs API"
+SCOPE_BY_ROUTE_KEY = {f"{route.method} {route.path}": route.scope for route in ROUTES}
+BEARER = "bearerAuth"  # the OpenAPI security scheme every non-public route names (see api/docs.py)
+JSON = "application/json"
+METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+ERRORS = {
+    400: "Bad input: a body that is not UTF-8 JSON, too deep, or fails its model; a malformed id (the field is named)",
+    401: "No bearer token, or one that is not valid",
+    403: "The route needs the admins group",
+    404: "No such resource, or not yours",
+    409: "Wrong state for the action, or a concurrent change won",
+    413: "Request body larger than 256 KB",
+    415: "A request body that is not application/json",
+    422: "IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with another request body",
+    503: "A dependency (the judge) cannot answer now; try again",
+}
 
 
 def principal(router: Router | APIGatewayHttpResolver) -> Principal:
@@ -43,10 +62,12 @@ def authorize(app: APIGatewayHttpResolver, next_middleware: Callable[..., Respon
     if access is not Access.PUBLIC:
         claims = (event.request_context.authorizer.jwt_claim or {}) if event.request_context.authorizer else {}
         caller = principal_from_claims(claims)
+        caller.require_scope(SCOPE_BY_ROUTE_KEY.get(event.raw_event.get("routeKey", "")))
         if access is Access.ADMIN and not caller.is_admin:
             raise Forbidden("this route needs the admins group")
         app.append_context(principal=caller)
-    return next_middleware(app)
+    check_body(event)
+    return idempotently(app, next_middleware)
 
 
 class AuthorizeThenValidate(OpenAPIRequestValidationMiddleware):
@@ -80,7 +101,7 @@ def _validation_error(exc: RequestValidationError) -> Response:
     return error(400, "VALIDATION_ERROR", "; ".join(problems) or "invalid request", field)
 
 
-def build_resolver(*routers: Router, docs: bool = False) -> APIGatewayHttpResolver:
+def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=True)
     app._request_validation_middleware = AuthorizeThenValidate()
     for router in routers:
@@ -92,24 +113,59 @@ def build_resolver(*routers: Router, docs: bool = False) -> APIGatewayHttpResolv
     def _not_found(_exc: Exception) -> Response:
         return error(404, "NOT_FOUND", "no such route")
 
-    if docs:
-        app.enable_swagger(path="/api/docs", title=TITLE, version="1.0.0")
-
-        @app.get("/api/openapi.json", include_in_schema=False)
-        def _openapi() -> Response[str]:
-            return Response(200, "application/json", app.get_openapi_json_schema(title=TITLE, version="1.0.0"))
-
     return app
 
 
-def route(router: Router, method: str, paths: tuple[str, ...] | str, **kwargs: Any) -> Callable[..., Any]:
-    """Registers one function for several API-Gateway-style paths (``{id}``); aliases stay out of the docs."""
+def responses(
+    method: str, path: str, status: int, model: type[BaseModel] | None, errors: tuple[int, ...] = ()
+) -> dict[int, OpenAPIResponse]:
+    """The documented answers of one route: its success model, and the error envelope for every status the
+    route can give (400 and 413 for any request; 401/403 from the route table's access; 404 for an id)."""
+    access = ACCESS_BY_ROUTE_KEY[f"{method} {path}"]
+    codes = {400, 413, *errors}
+    if f"{method} {path}" in IDEMPOTENT_ROUTE_KEYS:
+        codes |= {409, 422}  # 409 also while a request with the same Idempotency-Key is in progress
+    if access is not Access.PUBLIC:
+        codes.add(401)
+    if access is Access.ADMIN:
+        codes.add(403)
+    if "{" in path:
+        codes.add(404)
+    if method in METHODS_WITH_BODY:
+        codes.add(415)
+    documented: dict[int, OpenAPIResponse] = {
+        code: {"description": ERRORS[code], "content": {JSON: {"model": ErrorEnvelope}}} for code in sorted(codes)
+    }
+    if model is not None:
+        documented[status] = {"description": "Success", "content": {JSON: {"model": model}}}
+    return documented
+
+
+def route(
+    router: Router,
+    method: str,
+    paths: tuple[str, ...] | str,
+    *,
+    ok: tuple[int, type[BaseModel]],
+    errors: tuple[int, ...] = (),
+    **kwargs: Any,
+) -> Callable[..., Any]:
+    """Registers one function for several API-Gateway-style paths (``{id}``), each documented with its
+    answers (``ok`` is the success status and model), its access from the route table and its tags."""
     all_paths = (paths,) if isinstance(paths, str) else paths
+    status, model = ok
 
     def register(func: Callable[..., Any]) -> Callable[..., Any]:
-        for index, path in enumerate(all_paths):
+        for path in all_paths:
             rule = path.replace("{", "<").replace("}", ">")
-            router.route(rule, method, include_in_schema=index == 0, **kwargs)(func)
+            public = ACCESS_BY_ROUTE_KEY[f"{method} {path}"] is Access.PUBLIC
+            router.route(
+                rule,
+                method,
+                responses=responses(method, path, status, model, errors),
+                security=None if public else [{BEARER: []}],
+                **kwargs,
+            )(func)
         return func
 
     return register

@@ -11,8 +11,9 @@ from agent_jobs.domain.lifecycle import apply
 from agent_jobs.domain.schemas import schema_errors
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import Conflict, JudgeUnavailable
+from agent_jobs.integrations.pricing import Usage
 from agent_jobs.models.agents import Agent, AgentStatus
-from agent_jobs.models.jobs import Job, JobStatus
+from agent_jobs.models.jobs import Job, JobStatus, JobUsage
 from agent_jobs.models.messages import StepMessage
 from agent_jobs.observability import logger
 from agent_jobs.services import Services
@@ -21,12 +22,22 @@ ACTOR = "auto-assign"
 
 
 def shortlist(services: Services, job: Job) -> list[Agent]:
-    return [agent for agent in services.agents.list(AgentStatus.ACTIVE) if agent.fits(job.job_type)]
+    """ACTIVE agents that fit the job type, except those whose last onboarding check failed (DESIGN.md §18)."""
+    return [a for a in services.agents.list(AgentStatus.ACTIVE) if a.fits(job.job_type) and not a.check_failed]
+
+
+def stale(message: StepMessage, job: Job) -> bool:
+    """The job changed after the message was sent (e.g. assigned, then cancelled by its owner): the request
+    was about a job that is gone, and a new one carries the current version."""
+    if message.version is None or message.version == job.version:
+        return False
+    logger.info("stale auto-assign message ignored", extra={"job_id": job.id, "sent_for_version": message.version})
+    return True
 
 
 async def auto_assign(services: Services, judge_factory: Any, message: StepMessage, *, last_try: bool) -> None:
     job = await asyncio.to_thread(services.jobs.get, message.job_id)
-    if job is None or job.status != JobStatus.PENDING:
+    if job is None or job.status != JobStatus.PENDING or stale(message, job):
         return
     candidates = await asyncio.to_thread(shortlist, services, job)
     if not candidates:
@@ -44,15 +55,28 @@ async def auto_assign(services: Services, judge_factory: Any, message: StepMessa
             raise
         await asyncio.to_thread(_no_match, services, job, f"matching unavailable: {exc}")
         return
-    events.judge_called("assign", latency_ms=choice.latency_ms, usage=choice.usage)
+    events.judge_called("assign", latency_ms=choice.latency_ms, usage=choice.usage.counts())
     chosen = next(agent for agent in candidates if agent.id == choice.choice.agentId)
-    usage = {"model": choice.model, "usage": choice.usage}
-    await asyncio.to_thread(_assign, services, job, chosen, choice.choice.inputs, choice.choice.reason, usage)
+    usage = {"model": choice.model, "usage": choice.usage.to_api()}
+    job_usage = (Usage.from_api(job.usage) + choice.usage).to_api()  # the job's total includes matching
+    await asyncio.to_thread(
+        _assign, services, job, chosen, choice.choice.inputs, choice.choice.reason, usage, job_usage
+    )
 
 
-def _assign(services: Services, job: Job, agent: Agent, inputs: dict[str, Any], reason: str, usage: Any) -> None:
+def _assign(
+    services: Services,
+    job: Job,
+    agent: Agent,
+    inputs: dict[str, Any],
+    reason: str,
+    usage: Any,
+    job_usage: JobUsage | None = None,
+) -> None:
     try:
-        services.job_service.assign_agent(job, agent, inputs, ACTOR, JobEvent.ASSIGN, note=reason, usage=usage)
+        services.job_service.assign_agent(
+            job, agent, inputs, ACTOR, JobEvent.ASSIGN, note=reason, usage=usage, job_usage=job_usage
+        )
     except Conflict:
         logger.info("job changed while it was matched", extra={"job_id": job.id})
 

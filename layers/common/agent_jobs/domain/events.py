@@ -32,12 +32,15 @@ OUTCOME_COUNTERS: dict[JobStatus, str] = {
     JobStatus.COMPLETED: "JobsCompleted",
     JobStatus.FAILED: "JobsFailed",
     JobStatus.REJECTED: "JobsRejected",
+    JobStatus.CANCELLED: "JobsCancelled",
     JobStatus.RESUBMISSION_REQUIRED: "JobsResubmissionRequired",
 }
 CHECKPOINT_COUNTERS = {
     "approved": "CheckpointsApproved",
     "rejected": "CheckpointsRejected",
     "expired": "CheckpointsExpired",
+    "changes-requested": "CheckpointsChangesRequested",
+    "cancelled": "CheckpointsCancelled",
 }
 RESTARTED_FROM = frozenset({JobStatus.FAILED, JobStatus.RESUBMISSION_REQUIRED})
 
@@ -91,6 +94,15 @@ def job_transitioned(before: Job, after: Job, event: JobEvent) -> None:
 
 
 @_never_raises
+def job_settled(before: Job, after: Job, event: JobEvent, message: str) -> None:
+    """Hook called by lifecycle.apply after every transition, next to :func:`job_transitioned`: an attempt that
+    settled adds to its agent's scorecard counters (``domain/scorecards.py``)."""
+    from agent_jobs.domain.scorecards import record_settled  # its repository needs the tables bound
+
+    record_settled(before, after, event, message)
+
+
+@_never_raises
 def agent_called(job_type: str, *, latency_ms: float | None, ok: bool) -> None:
     """One agent call (with its retries): its latency when it answered, an error when it did not."""
     dimension = job_type_dimension(job_type)
@@ -125,7 +137,7 @@ def checkpoint_created(checkpoint: Checkpoint) -> None:
 
 @_never_raises
 def checkpoint_decided(checkpoint: Checkpoint, outcome: str, wait_seconds: float) -> None:
-    """A checkpoint left PENDING: ``outcome`` is approved, rejected or expired."""
+    """A checkpoint left PENDING: ``outcome`` is one of ``CHECKPOINT_OUTCOMES``."""
     if outcome not in CHECKPOINT_OUTCOMES:
         raise ValueError(f"unknown checkpoint outcome {outcome!r}")
     job_type = job_type_dimension(checkpoint.job_type)

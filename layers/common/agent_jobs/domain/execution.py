@@ -1,31 +1,45 @@
 """The execute step (seeds 000/001): send the job to its agent, log both sides, hand it to the judge.
 
 Idempotent: the attempt is claimed with a conditional write before the agent is called, so a
-redelivered message never calls the agent twice for the same attempt.
+redelivered message never calls the agent twice for the same attempt. The claim is the attempt's
+**lease** (DESIGN.md §14): it stamps ``claimedAt`` and the ``deadline`` by which the attempt must have
+answered; the sweeper fails only attempts whose lease expired, so time spent queued never counts.
+
+Nothing that goes wrong after the claim may vanish: a redelivery of a claimed attempt is dropped, so a
+failure either gives the claim back (the agent was never called: the redelivery runs the attempt) or
+settles the job with the real reason (the agent was called, or this was the message's last delivery).
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 
 from agent_jobs.domain import events
+from agent_jobs.domain.async_attempts import callback_url, park
 from agent_jobs.domain.lifecycle import apply, make_log
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import AgentCallError, Conflict
 from agent_jobs.integrations import workflow
-from agent_jobs.integrations.agent_client import AgentTarget, call_agent
-from agent_jobs.models.agents import AgentStatus
+from agent_jobs.integrations.agent_client import RETRY_AFTER_CAP_SECONDS, AgentTarget, call_agent
+from agent_jobs.models.agents import Agent, AgentMode, AgentStatus
+from agent_jobs.models.base import parse_time, utc_now
 from agent_jobs.models.jobs import Job, JobStatus, LogKind
 from agent_jobs.models.messages import StepMessage
 from agent_jobs.observability import logger
 from agent_jobs.services import Services
+from agent_jobs.settings import Settings
+
+FINISH_MARGIN_SECONDS = 10.0  # kept back from the function's remaining time: store the answer, hand it on
 
 
-def agent_request(job: Job) -> dict[str, Any]:
-    """The body an agent receives (DESIGN.md §5)."""
+def agent_request(job: Job, settings: Settings) -> dict[str, Any]:
+    """The body an agent receives (DESIGN.md §5; ``callbackUrl``: where an async agent reports, §14)."""
     return {
         "jobId": job.id,
         "attempt": job.attempt,
@@ -34,7 +48,24 @@ def agent_request(job: Job) -> dict[str, Any]:
         "acceptanceCriteria": job.acceptance_criteria,
         "input": job.inputs_for_agent or {},
         "feedback": job.feedback,
+        "callbackUrl": callback_url(settings, job),
     }
+
+
+def call_deadline(remaining_millis: int) -> float:
+    """The ``time.monotonic()`` instant by which an agent call must be over: the invocation's end minus the
+    time needed to record what happened."""
+    return time.monotonic() + remaining_millis / 1000 - FINISH_MARGIN_SECONDS
+
+
+def lease_seconds(agent: Agent, settings: Settings, call_seconds: float) -> float:
+    """How long a claimed attempt may take before the sweeper calls it dead: every try at the agent's
+    timeout plus the longest Retry-After waits between them, but never beyond what this invocation can
+    spend on the call (``call_seconds``), plus the margin."""
+    per_try = min(agent.timeout_seconds, settings.agent_max_timeout_seconds)
+    retries = settings.agent_max_retries
+    every_try = per_try * (retries + 1) + RETRY_AFTER_CAP_SECONDS * retries
+    return max(0.0, min(every_try, call_seconds)) + settings.stuck_job_margin_seconds
 
 
 def current_job(services: Services, message: StepMessage) -> Job | None:
@@ -48,37 +79,121 @@ def current_job(services: Services, message: StepMessage) -> Job | None:
     return job
 
 
-async def execute(services: Services, client: httpx.AsyncClient, message: StepMessage) -> None:
-    job = await asyncio.to_thread(_claim, services, message)
+@dataclass
+class _Progress:
+    """How far a claimed attempt got: decides whether a failure may give the claim back."""
+
+    agent_called: bool = False
+
+
+async def execute(
+    services: Services,
+    client: httpx.AsyncClient,
+    message: StepMessage,
+    *,
+    deadline: float,
+    last_try: bool = False,
+) -> None:
+    """Runs the message's attempt. ``deadline``: the ``time.monotonic()`` instant by which the agent call must
+    be over (:func:`call_deadline`); ``last_try``: SQS moves the message to its DLQ if this delivery fails."""
+    job = await asyncio.to_thread(current_job, services, message)
     if job is None:
         return
-    agent = await asyncio.to_thread(services.agents.get, job.assigned_agent_id or "")
+    try:  # before the claim: a throttle here only costs a redelivery
+        agent = await asyncio.to_thread(services.agents.get, job.assigned_agent_id or "")
+    except Exception as exc:
+        if not last_try:
+            raise
+        await asyncio.to_thread(_fail, services, job, message, f"reading the agent failed: {_describe(exc)}")
+        return
     if agent is None or agent.status != AgentStatus.ACTIVE:
         await asyncio.to_thread(_fail, services, job, message, f"agent {job.assigned_agent_id} is not active")
         return
-    payload = agent_request(job)
-    target = AgentTarget(agent.id, agent.endpoint_url, agent.secret, agent.timeout_seconds, agent.output_schema)
+    lease = lease_seconds(agent, services.settings, deadline - time.monotonic())
+    claimed = await asyncio.to_thread(_claim, services, job, message, lease)
+    if claimed is None:
+        return
+    progress = _Progress()
+    try:
+        await _run(services, client, claimed, agent, message, deadline, progress)
+    except Exception as exc:
+        await asyncio.to_thread(_settle_unexpected, services, claimed, message, exc, progress, last_try)
+
+
+async def _run(
+    services: Services,
+    client: httpx.AsyncClient,
+    job: Job,
+    agent: Agent,
+    message: StepMessage,
+    deadline: float,
+    progress: _Progress,
+) -> None:
+    payload = agent_request(job, services.settings)
+    target = AgentTarget(
+        agent.id,
+        agent.endpoint_url,
+        agent.secret,
+        agent.timeout_seconds,
+        agent.output_schema,
+        accepts_async=agent.mode == AgentMode.ASYNC,
+    )
+    progress.agent_called = True
     try:
         answer = await call_agent(
-            client, target, payload, settings=services.settings, message_id=f"{job.id}-{job.attempt}"
+            client,
+            target,
+            payload,
+            settings=services.settings,
+            message_id=f"{job.id}-{job.attempt}",
+            deadline=deadline,
         )
     except AgentCallError as exc:
         events.agent_called(job.job_type, latency_ms=None, ok=False)
         await asyncio.to_thread(_fail, services, job, message, f"agent call failed: {exc}", payload)
         return
     events.agent_called(job.job_type, latency_ms=answer.latency_ms, ok=True)
+    if answer.accepted:  # an async agent took it: the job waits for its callback, holding no Lambda
+        await asyncio.to_thread(park, services, job, agent, datetime.now(UTC))
+        return
     await asyncio.to_thread(_hand_to_judge, services, job, message, payload, answer.output, answer.latency_ms)
 
 
-def _claim(services: Services, message: StepMessage) -> Job | None:
-    job = current_job(services, message)
-    if job is None:
-        return None
+def _claim(services: Services, job: Job, message: StepMessage, lease: float) -> Job | None:
+    claimed_at = utc_now()
+    deadline = _later(claimed_at, lease)
     try:
-        return services.jobs.claim_dispatch(job)
+        return services.jobs.claim_dispatch(
+            job, claimed_at=claimed_at, deadline=deadline, task_token=message.task_token
+        )
     except Conflict:
         logger.info("duplicate execute message: attempt already sent", extra={"job_id": job.id})
         return None
+
+
+def _settle_unexpected(
+    services: Services, job: Job, message: StepMessage, exc: Exception, progress: _Progress, last_try: bool
+) -> None:
+    """A failure after the claim: give the claim back while the agent was never called and the message will
+    come again; otherwise FAIL the job with the real reason. When even that fails, give the claim back and
+    re-raise, so the message's redelivery (or its DLQ) still settles the job."""
+    reason = f"execute step failed: {_describe(exc)}"
+    if not progress.agent_called and not last_try:
+        _release(services, job)
+        raise exc
+    try:
+        _fail(services, job, message, reason)
+    except Exception:
+        logger.exception("settling a failed attempt failed; the claim is given back", extra={"job_id": job.id})
+        _release(services, job)
+        raise exc from None
+
+
+def _release(services: Services, job: Job) -> None:
+    try:
+        services.jobs.release_dispatch(job)
+    except Conflict:
+        logger.info("job moved on before its claim could be given back", extra={"job_id": job.id})
 
 
 def _fail(services: Services, job: Job, message: StepMessage, reason: str, payload: Any = None) -> None:
@@ -107,7 +222,23 @@ def _hand_to_judge(
             response=output,
         ).model_copy(update={"latency_ms": round(latency_ms, 1)})
     )
-    if message.task_token:
-        workflow.report_success(message.task_token, {"agentAnswered": True})
+    hand_to_judge(services, job, message.task_token)
+
+
+def hand_to_judge(services: Services, job: Job, task_token: str | None) -> None:
+    """The attempt's answer is stored: a workflow's Execute step ends (its next step is the judge's), a plain
+    job goes to the validate queue. The same for a sync answer and an async agent's completion callback."""
+    if task_token:
+        workflow.report_success(task_token, {"agentAnswered": True})
     else:
         services.dispatcher.request_validation(job)
+
+
+def _later(timestamp: str, seconds: float) -> str:
+    moment = parse_time(timestamp) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    return f"{type(exc).__name__}: {text}"[:500] if text else type(exc).__name__

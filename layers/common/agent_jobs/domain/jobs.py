@@ -10,13 +10,13 @@ from agent_jobs.domain import events
 from agent_jobs.domain.auth import Principal, hide_unless_visible
 from agent_jobs.domain.lifecycle import Step, apply, apply_steps, make_log
 from agent_jobs.domain.schemas import schema_errors
-from agent_jobs.domain.transitions import JobEvent
+from agent_jobs.domain.transitions import JobEvent, rule_for
 from agent_jobs.errors import BadRequest, Conflict, NotFound
 from agent_jobs.integrations.dispatch import Dispatcher
 from agent_jobs.models.agents import Agent, AgentStatus
 from agent_jobs.models.base import parse_time, utc_now
 from agent_jobs.models.checkpoints import Checkpoint, CheckpointStatus
-from agent_jobs.models.jobs import CreateJobRequest, Job, JobLog, JobStatus, JobSummary, LogKind
+from agent_jobs.models.jobs import CreateJobRequest, Job, JobLog, JobStatus, JobSummary, JobUsage, LogKind
 from agent_jobs.repositories.agents import AgentRepository
 from agent_jobs.repositories.checkpoints import CheckpointRepository
 from agent_jobs.repositories.jobs import JobRepository
@@ -28,11 +28,15 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+DETAIL_LOGS = 100  # the newest entries GET /api/jobs/{id} shows; logsNextToken pages back through the rest
+
+
 @dataclass(frozen=True)
 class JobDetail:
     job: Job
-    logs: list[JobLog]
+    logs: list[JobLog]  # the newest page, in time order
     checkpoints: list[Checkpoint]
+    logs_next_token: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         now = parse_time(utc_now())
@@ -43,7 +47,8 @@ class JobDetail:
             checkpoints.append(body)
         pending = [c for c in checkpoints if c["status"] == CheckpointStatus.PENDING]
         job = self.job.to_api()
-        job["waitingFor"] = {"reason": "checkpoint approval", "checkpoint": pending[-1]} if pending else None
+        if pending:  # else the job's own: "agent" while an async agent works on it (DESIGN.md §14), or None
+            job["waitingFor"] = {"reason": "checkpoint approval", "checkpoint": pending[-1]}
         timeline = [
             {"status": log.status.value, "at": log.created_at, "message": log.message}
             for log in self.logs
@@ -52,6 +57,7 @@ class JobDetail:
         return {
             "job": job,
             "logs": [log.to_api() for log in self.logs],
+            "logsNextToken": self.logs_next_token,  # GET …/logs?nextToken= continues to older entries
             "checkpoints": checkpoints,
             "timeline": timeline,
         }
@@ -82,10 +88,18 @@ class JobService:
 
     def detail(self, principal: Principal, job_id: str) -> JobDetail:
         job = self.get(principal, job_id)
-        return JobDetail(job, self.jobs.logs(job.id), self.checkpoints.for_job(job.id))
+        page = self.jobs.log_page(job.id, limit=DETAIL_LOGS)
+        return JobDetail(job, page.items, self.checkpoints.for_job(job.id), page.next_token)
 
     def logs(self, principal: Principal, job_id: str) -> list[JobLog]:
-        return self.jobs.logs(self.get(principal, job_id).id)
+        """The newest page of the job's history, in time order (:meth:`log_page` pages back)."""
+        return self.log_page(principal, job_id).items
+
+    def log_page(
+        self, principal: Principal, job_id: str, *, limit: int = DETAIL_LOGS, token: str | None = None
+    ) -> Page[JobLog]:
+        """A page of the job's history: pages run newest first, each page in time order."""
+        return self.jobs.log_page(self.get(principal, job_id).id, limit=limit, token=token)
 
     def list_mine(
         self, principal: Principal, *, status: str | None, job_type: str | None, limit: int, token: str | None
@@ -116,6 +130,8 @@ class JobService:
             priority=request.priority,
             max_attempts=request.max_attempts or self.settings.default_max_attempts,
             auto_resubmit=request.auto_resubmit,
+            pass_score=request.pass_score,
+            deadline_seconds=request.deadline_seconds,
             created_at=now,
             updated_at=now,
         )
@@ -147,13 +163,14 @@ class JobService:
         self.dispatcher.request_assignment(job)
         return job
 
-    def cancel(self, principal: Principal, job_id: str) -> Job:
-        job = self.get(principal, job_id)
+    def unassign(self, principal: Principal, job: Job, reason: str | None = None) -> Job:
+        """Cancel on an ASSIGNED job (seed 003): back to PENDING without its agent; ``domain/cancellation.py``
+        decides when this is what cancel means."""
         return apply(
             self.jobs,
             job,
-            JobEvent.CANCEL,
-            "assignment cancelled",
+            JobEvent.UNASSIGN,
+            "assignment cancelled" + (f": {reason}" if reason else ""),
             changes={"assigned_agent_id": None, "agent_inputs": None},
             actor=principal.user_id,
         )
@@ -186,6 +203,7 @@ class JobService:
 
     def start(self, job: Job, actor: str | None, message: str) -> Job:
         """ASSIGNED/FAILED/RESUBMISSION_REQUIRED → IN_PROGRESS with the next attempt, then queued."""
+        rule_for(job.status, JobEvent.START)  # the state's refusal first: a CANCELLED job says so, not "no agent"
         if not job.assigned_agent_id:
             raise Conflict("the job has no agent: assign one first")
         started = apply(self.jobs, job, JobEvent.START, message, changes={"attempt": job.attempt + 1}, actor=actor)
@@ -202,6 +220,7 @@ class JobService:
         *,
         note: str | None = None,
         usage: Any = None,
+        job_usage: JobUsage | None = None,
     ) -> Job:
         """ASSIGN/REASSIGN to ``agent`` with checked ``inputs``; with auto-start on, the start is written in
         the same transaction (one write instead of two) and the job is queued."""
@@ -210,7 +229,8 @@ class JobService:
                 event,
                 f"assigned to agent {agent.name}" + (f": {note}" if note else ""),
                 # inputs equal to the job's inputData are not stored twice (the agent gets inputData)
-                {"assigned_agent_id": agent.id, "agent_inputs": None if inputs == job.input_data else inputs},
+                {"assigned_agent_id": agent.id, "agent_inputs": None if inputs == job.input_data else inputs}
+                | ({"usage": job_usage} if job_usage is not None else {}),  # auto-assign: the judge's tokens
                 agent.id,
                 {"agentId": agent.id, "inputs": inputs},
                 usage,

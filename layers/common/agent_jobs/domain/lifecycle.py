@@ -9,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent_jobs.domain.events import job_transitioned
+from agent_jobs.domain.events import job_settled, job_transitioned
 from agent_jobs.domain.transitions import JobEvent, rule_for
 from agent_jobs.models.base import utc_now
 from agent_jobs.models.jobs import Job, JobLog, LogKind
-from agent_jobs.repositories.jobs import JobRepository, new_log_id
+from agent_jobs.repositories.job_logs import new_log_id
+from agent_jobs.repositories.jobs import JobRepository
 
 
 def make_log(
@@ -29,15 +30,16 @@ def make_log(
     sequence: int = 0,
 ) -> JobLog:
     now = utc_now()
+    attempt = job.attempt if attempt is None else attempt
     return JobLog(
-        id=new_log_id(now, sequence),
+        id=new_log_id(attempt, now, sequence),
         job_id=job.id,
         status=kind,
         message=message[:4000],
         request_payload=request,
         response_payload=response,
         agent_id=agent_id,
-        attempt=job.attempt if attempt is None else attempt,
+        attempt=attempt,
         actor=actor,
         created_at=now,
     )
@@ -78,8 +80,11 @@ def apply_steps(jobs: JobRepository, job: Job, steps: list[Step], *, actor: str 
         changes.update(step.changes)
         current = following
     updated = jobs.write_transition(job, current.status, changes, logs)
-    for before, after, event in moves:
-        job_transitioned(before, after.model_copy(update={"updated_at": updated.updated_at}), event)
+    for (before, after, event), log in zip(moves, logs, strict=True):
+        settled = after.model_copy(update={"updated_at": updated.updated_at})
+        job_transitioned(before, settled, event)
+        if isinstance(jobs, JobRepository):  # a stand-in store (unit tests) has no tables for the counters
+            job_settled(before, settled, event, log.message or "")
     return updated
 
 

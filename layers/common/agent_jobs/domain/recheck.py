@@ -11,7 +11,8 @@ from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.domain.validation import Evaluation, agent_output, evaluate
 from agent_jobs.errors import Conflict, JudgeUnavailable, ServiceUnavailable
 from agent_jobs.integrations.judge import Judge
-from agent_jobs.models.jobs import Job, JobStatus, LogKind
+from agent_jobs.integrations.pricing import Usage
+from agent_jobs.models.jobs import DEFAULT_PASS_SCORE, Job, JobStatus, LogKind
 from agent_jobs.services import Services
 
 
@@ -40,15 +41,15 @@ def recheck(services: Services, principal: Principal, job_id: str) -> tuple[Job,
     if output is None:
         raise Conflict("the job has no agent output to re-check yet")
     evaluation = _judge_now(job, output)
-    verdict = evaluation.verdict
-    message = f"re-check by admin: {'passed' if verdict.isValid else 'failed'}: {verdict.reason}"
-    if verdict.isValid and job.status == JobStatus.RESUBMISSION_REQUIRED:
+    message = f"re-check by admin: {'passed' if evaluation.passed else 'failed'}: {evaluation.reason}"
+    if evaluation.passed and job.status == JobStatus.RESUBMISSION_REQUIRED:
+        usage = Usage.from_api(job.usage) + evaluation.usage
         job = apply(
             services.jobs,
             job,
             JobEvent.FORCE_COMPLETE,
             message,
-            changes={"result": output},
+            changes={"result": output, "usage": usage.to_api()},
             actor=principal.user_id,
             response=evaluation.to_log(),
         )
@@ -70,8 +71,17 @@ def agent_output_any(services: Services, job: Job) -> Any:
     return None
 
 
-def validate_ad_hoc(principal: Principal, result: Any, acceptance_criteria: str, description: str) -> Evaluation:
-    """Seed 000's validation service: judge any result against any criteria (admins)."""
+def validate_ad_hoc(
+    principal: Principal,
+    result: Any,
+    acceptance_criteria: str,
+    description: str,
+    *,
+    job_type: str = "ad-hoc",
+    pass_score: float = DEFAULT_PASS_SCORE,
+) -> Evaluation:
+    """Seed 000's validation service: judge any result against any criteria (admins), with the same
+    deterministic checks and verdict rules as a job of ``job_type`` (an undeclared type: the generic ones)."""
     principal.require_admin()
     probe = Job(
         id="ad-hoc",
@@ -79,6 +89,8 @@ def validate_ad_hoc(principal: Principal, result: Any, acceptance_criteria: str,
         name="ad-hoc",
         description=description or "ad-hoc validation",
         acceptance_criteria=acceptance_criteria,
+        job_type=job_type,
+        pass_score=pass_score,
         created_at="",
         updated_at="",
     )

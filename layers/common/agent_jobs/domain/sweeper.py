@@ -1,51 +1,53 @@
-"""The sweeper (DESIGN.md §7): no job stays IN_PROGRESS forever. Runs with the gauges, every minute.
+"""The sweeper (DESIGN.md §7, §14): no job stays IN_PROGRESS forever, and no healthy job is failed.
 
-A job is *stuck* when it has been IN_PROGRESS with no sign of life for longer than any healthy attempt
-takes: ``agent_max_timeout_seconds * (agent_max_retries + 1) + stuck_job_margin_seconds`` (11 min by
-default). Signs of life are the job's last write (``updated_at``: start, dispatch claim, retry), the
-agent's answer for the current attempt (its AGENT_RESPONSE log) and, for job types with checkpoints, the
-last change of any of its checkpoints. What the sweeper does with a stuck job:
+It runs with the gauges, every minute. An IN_PROGRESS job is in one of four phases, read from its item:
 
-- **never dispatched** (``dispatched_attempt < attempt``: the execute message was lost, e.g. the send
-  failed after the status was written): send it again with ``dispatcher.start`` and log it — unless its
-  execute queue still holds visible messages (the message may simply be waiting behind a backlog or a
-  stopped worker; a duplicate would be harmless, the execute step claims each attempt once, but there is
-  no need).
-- **dispatched, the agent answered, no verdict** (the validate message was lost): ask for the
-  validation again when the validate queue is idle.
-- **dispatched, nothing came back** (the execute function died after claiming the attempt, so a
-  redelivery is dropped as a duplicate): FAILED through ``lifecycle.apply`` with the reason
-  "no result within N s (sweeper)"; the owner can resubmit.
-- **job types with checkpoints** run as a Step Functions execution whose every step (execute, validate,
-  each checkpoint) has its own timeout that reports back and settles the job. The sweeper leaves them to
-  it: a job waiting for a human (a PENDING checkpoint) is never touched — the checkpoint has its own
-  expiry, and ``domain.checkpoints.expire_overdue`` (called last) expires the ones the state machine
-  missed — and any other is failed only when it showed no sign of life for the limit plus the workflow's
-  validate timeout (a dead execution).
+- **queued**: its attempt is not claimed yet (``dispatched_attempt < attempt``). Time spent queued never
+  counts (a backlog, a stopped worker): a queued job is never failed. Its message may have been lost (the
+  send, or a workflow's StartExecution, failed after the status was written), so it is sent again, whatever
+  the queue holds: the consumers are idempotent (the execute step claims an attempt once; a workflow start
+  is named by job and attempt, so a start of an execution that exists is refused, not run twice). Bounded:
+  at most ``sweeper_max_resends`` times per attempt, the k-th once the attempt has been queued
+  ``L * 2**k`` (``L`` = :func:`stuck_after_seconds`, 11 min by default).
+- **claimed**: the execute step holds its **lease** (``claimedAt`` and ``deadline``, stamped by the claim:
+  every try at the agent's timeout, capped by the function's remaining time, plus a margin). Past the
+  deadline with no answer, the attempt is dead (the function crashed or was killed): FAILED with the reason,
+  and for a workflow the Execute step ends with SendTaskFailure on the token the claim stored.
+- **answered, no verdict**: the validate message was lost. Plain jobs: validation is requested again,
+  bounded and spaced like the re-sends; once they are spent the job needs a resubmission ("validation
+  unavailable"). Workflow jobs: Step Functions sent that message itself and owns the step.
+- **waiting for an async agent** (it answered 202, ``waitingFor: "agent"``): the lease is the agent's
+  ``maxRunSeconds`` from the claim, or its next heartbeat; past it with no callback: FAILED "no callback
+  within N s" (``domain.async_attempts``).
+- **at a checkpoint** (a PENDING checkpoint): never touched; the checkpoint's own expiry
+  (``domain.checkpoints.expire_overdue``, called last) ends it.
 
-Cost, bounded as jobs grow: Queries on the jobs table's ``by_status`` index, partition IN_PROGRESS, with
-``updated_at < cutoff`` as the key condition — only stale candidates are read, oldest first, never the
-COMPLETED history. Two passes (plain job types, then types with checkpoints, split by a filter on
-``job_type``) of at most ``sweeper_max_jobs_per_run`` candidates each per run; the rest wait a minute.
-Per candidate: a consistent GetItem, one logs Query, and a checkpoints Query for types with checkpoints.
-(While the worker is stopped its backlog is IN_PROGRESS and never dispatched: those candidates are seen,
-left alone because their queue holds messages, and cost a GetItem each — bounded by the budget.)
+Whatever the phase, a job past its owner's ``deadlineSeconds`` is FAILED with that reason first, and what its
+workflow waits on (the claimed step, a checkpoint) is ended (``domain.deadlines``).
+
+Cost, bounded as jobs grow: one Query page of at most ``sweeper_max_jobs_per_run`` candidates on the
+``by_status`` index (IN_PROGRESS with ``updated_at`` older than the margin as the key condition: only jobs
+old enough to need a look, oldest first, never the COMPLETED history). Each run continues from where the
+previous one stopped (a cursor kept in one small item), so a dead job behind N waiting ones is reached in
+a few runs instead of never. Per candidate: a consistent GetItem, a logs Query for a claimed plain job, a
+checkpoints Query for a workflow type.
 """
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from agent_jobs.domain import events
+from agent_jobs.domain.checkpoints import expire_overdue
+from agent_jobs.domain.deadlines import fail_past_due, past_due
 from agent_jobs.domain.gauges import QueueDepth
 from agent_jobs.domain.lifecycle import apply, make_log
-from agent_jobs.domain.policies import _policies, policy_for
+from agent_jobs.domain.policies import policy_for
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import Conflict
+from agent_jobs.integrations import workflow
 from agent_jobs.models.base import parse_time
 from agent_jobs.models.checkpoints import CheckpointStatus
 from agent_jobs.models.jobs import Job, JobStatus, LogKind
@@ -53,9 +55,9 @@ from agent_jobs.observability import logger
 from agent_jobs.repositories.operations import OperationsRepository
 from agent_jobs.services import Services
 from agent_jobs.settings import Settings
-from agent_jobs.workflow.definition import VALIDATE_TIMEOUT_SECONDS
 
 ACTOR = "sweeper"
+LEASE_EXPIRED = "LeaseExpired"
 
 
 @dataclass
@@ -65,7 +67,8 @@ class SweepReport:
     revalidated: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     waiting: list[str] = field(default_factory=list)  # stuck-looking but left alone, with a reason logged
-    checkpoints_expired: int | None = None  # None: the checkpoint domain does not offer expire_overdue yet
+    checkpoints_expired: int | None = None
+    more: bool = False  # the run stopped at its budget: the next one continues from the cursor
 
     def to_log(self) -> dict[str, Any]:
         return {
@@ -75,11 +78,13 @@ class SweepReport:
             "failed": self.failed,
             "waiting": self.waiting,
             "checkpointsExpired": self.checkpoints_expired,
+            "more": self.more,
         }
 
 
 def stuck_after_seconds(settings: Settings) -> int:
-    """How long an attempt may show no sign of life: every agent try at its longest, plus a margin."""
+    """Every agent try at its longest, plus the margin: how long before a queued attempt's message is sent
+    again, and the lease of an attempt claimed before leases were stamped."""
     return (
         int(settings.agent_max_timeout_seconds * (settings.agent_max_retries + 1)) + settings.stuck_job_margin_seconds
     )
@@ -90,129 +95,172 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def workflow_job_types() -> tuple[str, ...]:
-    """The job types that run as a checkpoint workflow (they may wait for a human)."""
-    return tuple(sorted(job_type for job_type, policy in _policies().items() if policy.needs_workflow))
+def lease_expired(job: Job, now: datetime, settings: Settings) -> bool:
+    """Whether a claimed attempt is past its lease (queue time is not in it: the lease starts at the claim)."""
+    if job.deadline:
+        return parse_time(job.deadline) <= now
+    # claimed before the claim stamped a lease: the claim time is unknown, the start is the best bound
+    return parse_time(job.updated_at) + timedelta(seconds=stuck_after_seconds(settings)) <= now
+
+
+def resends_of(job: Job) -> int:
+    """How often the sweeper already re-sent the current attempt's message."""
+    return job.resends if job.resent_attempt == job.attempt else 0
+
+
+def resend_due(job: Job, since: str, now: datetime, settings: Settings) -> bool:
+    """The next re-send is due once the message has waited ``L * 2**k`` since ``since`` (k re-sends so far)."""
+    wait = stuck_after_seconds(settings) * 2 ** resends_of(job)
+    return parse_time(since) + timedelta(seconds=wait) <= now
 
 
 def sweep(services: Services, now: datetime, depths: dict[str, QueueDepth]) -> SweepReport:
-    """Two passes with a budget each, so that jobs waiting for a checkpoint (old ``updated_at``, many for a
-    day) never hide a stuck job of a plain type behind them: plain types first, then workflow types."""
+    """One run: a page of candidates from the cursor, each judged by its phase, then the checkpoint expiry.
+    ``depths`` (the queues' depths) only explain in the log why a queued job waits."""
     settings = services.settings
-    limit = stuck_after_seconds(settings)
-    cutoff = iso(now - timedelta(seconds=limit))
-    report = SweepReport()
-    workflows = workflow_job_types()
     repository = OperationsRepository()
-    passes = [repository.in_progress_changed_before(cutoff, exclude_types=workflows)]
-    if workflows:
-        passes.append(repository.in_progress_changed_before(cutoff, only_types=workflows))
-    for candidates in passes:
-        for examined, summary in enumerate(candidates):
-            if examined >= settings.sweeper_max_jobs_per_run:
-                logger.info("sweeper budget spent for this run", extra={"limit": settings.sweeper_max_jobs_per_run})
-                break
-            report.examined += 1
-            _sweep_candidate(services, summary.id, cutoff, limit, depths, report)
+    report = SweepReport()
+    start = repository.sweeper_cursor()
+    changed_before = iso(now - timedelta(seconds=settings.stuck_job_margin_seconds))
+    candidates, following = repository.in_progress_page(
+        changed_before, start=start, limit=settings.sweeper_max_jobs_per_run
+    )
+    for summary in candidates:
+        report.examined += 1
+        _sweep_candidate(services, summary.id, now, depths, report)
+    report.more = following is not None
+    repository.save_sweeper_cursor(following, previous=start)
     report.checkpoints_expired = _expire_checkpoints(services, iso(now))
+    from agent_jobs.domain.checkpoints import deliver_decisions  # decisions Step Functions missed; never raises
+
+    deliver_decisions(services)
     return report
 
 
 def _sweep_candidate(
-    services: Services, job_id: str, cutoff: str, limit: int, depths: dict[str, QueueDepth], report: SweepReport
+    services: Services, job_id: str, now: datetime, depths: dict[str, QueueDepth], report: SweepReport
 ) -> None:
     job = services.jobs.get(job_id)
-    if job is None or job.status != JobStatus.IN_PROGRESS or job.updated_at >= cutoff:
+    if job is None or job.status != JobStatus.IN_PROGRESS:
         return  # it moved on since the index was read
     try:
-        _sweep_job(services, job, cutoff, limit, depths, report)
+        _sweep_job(services, job, now, depths, report)
     except Conflict:
         logger.info("job moved on while it was swept", extra={"job_id": job.id})
     except Exception:
         logger.exception("sweeping a job failed", extra={"job_id": job.id})
 
 
-def _sweep_job(
-    services: Services, job: Job, cutoff: str, limit: int, depths: dict[str, QueueDepth], report: SweepReport
-) -> None:
-    if policy_for(job.job_type).needs_workflow:
-        _sweep_workflow_job(services, job, cutoff, limit, report)
+def _sweep_job(services: Services, job: Job, now: datetime, depths: dict[str, QueueDepth], report: SweepReport) -> None:
+    settings = services.settings
+    if past_due(job, now):
+        fail_past_due(services, job, actor=ACTOR)
+        report.failed.append(job.id)
+        events.job_swept("failed")
         return
-    if job.dispatched_attempt < job.attempt:
-        _redispatch(services, job, depths, report)
-        return
-    answered_at = _answered_at(services, job)
-    if answered_at is not None:
-        if answered_at < cutoff:
-            _revalidate(services, job, depths, report)
-        return
-    _fail(services, job, limit, report)
-
-
-def _sweep_workflow_job(services: Services, job: Job, cutoff: str, limit: int, report: SweepReport) -> None:
-    """A job with checkpoints belongs to its Step Functions execution, whose every step has a timeout that
-    reports back: the sweeper only fails it when even those have long passed (a dead execution)."""
-    checkpoints = services.checkpoints.for_job(job.id)
-    if any(c.status == CheckpointStatus.PENDING for c in checkpoints):
+    is_workflow = policy_for(job.job_type).needs_workflow
+    if is_workflow and any(c.status == CheckpointStatus.PENDING for c in services.checkpoints.for_job(job.id)):
         _wait(report, job, "waits for a checkpoint decision")
         return
+    if job.dispatched_attempt < job.attempt:
+        _queued(services, job, now, depths, report)
+        return
     answered_at = _answered_at(services, job)
-    last_activity = max([job.updated_at, *(c.updated_at for c in checkpoints), *([answered_at] if answered_at else [])])
-    if last_activity >= cutoff:
+    if answered_at is None:
+        if lease_expired(job, now, settings):
+            _fail_expired(services, job, report)
         return
-    if last_activity >= _shift(cutoff, -VALIDATE_TIMEOUT_SECONDS):
-        _wait(report, job, "its workflow's own step timeouts have not all passed yet")
+    if not is_workflow:
+        _unjudged(services, job, answered_at, now, report)
+
+
+def _queued(services: Services, job: Job, now: datetime, depths: dict[str, QueueDepth], report: SweepReport) -> None:
+    settings = services.settings
+    if not resend_due(job, job.updated_at, now, settings):
         return
-    _fail(services, job, limit + VALIDATE_TIMEOUT_SECONDS, report)
-
-
-def _fail(services: Services, job: Job, seconds: int, report: SweepReport) -> None:
-    reason = f"no result within {seconds} s (sweeper)"
-    apply(services.jobs, job, JobEvent.FAIL, reason, actor=ACTOR, response={"error": reason})
-    logger.warning("stuck job failed", extra={"job_id": job.id, "attempt": job.attempt})
-    report.failed.append(job.id)
-    events.job_swept("failed")
-
-
-def _redispatch(services: Services, job: Job, depths: dict[str, QueueDepth], report: SweepReport) -> None:
-    high = job.priority >= services.settings.high_priority_threshold
-    queue = "execute-high" if high else "execute"
-    if depths.get(queue, QueueDepth()).visible > 0:
-        _wait(report, job, f"its attempt was never dispatched, but the {queue} queue holds messages")
+    count = resends_of(job)
+    if count >= settings.sweeper_max_resends:
+        queue = _execute_queue(services, job)
+        held = depths.get(queue, QueueDepth())
+        _wait(
+            report,
+            job,
+            f"attempt {job.attempt} not picked up after {count} re-sends ({queue} holds {held.visible} "
+            "messages: the worker may be stopped or behind); it waits, queue time never fails a job",
+        )
         return
+    services.jobs.count_resend(job, count + 1)
     services.dispatcher.start(job)
-    message = f"sweeper: attempt {job.attempt} was never sent to the agent; its execute message was sent again"
+    waited = int((now - parse_time(job.updated_at)).total_seconds())
+    message = (
+        f"sweeper: attempt {job.attempt} not picked up after {waited} s; its execute message was sent again "
+        f"({count + 1} of {settings.sweeper_max_resends}; a duplicate is dropped by the claim)"
+    )
     services.jobs.add_log(make_log(job, LogKind.ADMIN_ACTION, message, actor=ACTOR))
-    logger.warning("stuck job re-dispatched", extra={"job_id": job.id, "attempt": job.attempt})
+    logger.warning("queued job re-dispatched", extra={"job_id": job.id, "attempt": job.attempt, "resends": count + 1})
     report.redispatched.append(job.id)
     events.job_swept("redispatched")
 
 
-def _revalidate(services: Services, job: Job, depths: dict[str, QueueDepth], report: SweepReport) -> None:
-    validate = depths.get("validate", QueueDepth())
-    if validate.visible or validate.in_flight:
-        _wait(report, job, "the agent answered; the validate queue is still busy")
+def _unjudged(services: Services, job: Job, answered_at: str, now: datetime, report: SweepReport) -> None:
+    settings = services.settings
+    if not resend_due(job, answered_at, now, settings):
         return
+    count = resends_of(job)
+    if count >= settings.sweeper_max_resends:
+        reason = f"validation unavailable: no verdict after {count} validation requests (sweeper)"
+        apply(services.jobs, job, JobEvent.REQUIRE_RESUBMISSION, reason, actor=ACTOR, response={"error": reason})
+        logger.warning("answered job never judged", extra={"job_id": job.id, "attempt": job.attempt})
+        report.failed.append(job.id)
+        events.job_swept("failed")
+        return
+    services.jobs.count_resend(job, count + 1)
     services.dispatcher.request_validation(job)
-    message = f"sweeper: attempt {job.attempt} was answered but never judged; validation requested again"
+    message = (
+        f"sweeper: attempt {job.attempt} was answered but never judged; validation requested again "
+        f"({count + 1} of {settings.sweeper_max_resends})"
+    )
     services.jobs.add_log(make_log(job, LogKind.ADMIN_ACTION, message, actor=ACTOR))
     logger.warning("stuck job sent to the judge again", extra={"job_id": job.id, "attempt": job.attempt})
     report.revalidated.append(job.id)
     events.job_swept("revalidated")
 
 
+def _fail_expired(services: Services, job: Job, report: SweepReport) -> None:
+    if job.waiting_for == "agent":
+        reason = f"no callback within {_silence(job)} s: the agent accepted attempt {job.attempt} (sweeper)"
+    else:
+        reason = f"no result within {_lease_length(job, services.settings)} s of the claim (sweeper)"
+    apply(services.jobs, job, JobEvent.FAIL, reason, actor=ACTOR, response={"error": reason})
+    workflow.report_failure(job.task_token, LEASE_EXPIRED, reason)  # a workflow's Execute step ends too
+    logger.warning("attempt past its lease failed", extra={"job_id": job.id, "attempt": job.attempt})
+    report.failed.append(job.id)
+    events.job_swept("failed")
+
+
+def _lease_length(job: Job, settings: Settings) -> int:
+    if job.claimed_at and job.deadline:
+        return round((parse_time(job.deadline) - parse_time(job.claimed_at)).total_seconds())
+    return stuck_after_seconds(settings)
+
+
+def _silence(job: Job) -> int:
+    """How long the async agent's lease let it stay silent: since its last report, or since the claim."""
+    since = job.current_progress.get("at") or job.claimed_at
+    if not since or not job.deadline:
+        return 0
+    return round((parse_time(job.deadline) - parse_time(since)).total_seconds())
+
+
+def _execute_queue(services: Services, job: Job) -> str:
+    return "execute-high" if job.priority >= services.settings.high_priority_threshold else "execute"
+
+
 def _answered_at(services: Services, job: Job) -> str | None:
-    """When the agent answered the job's current attempt, if it did."""
-    answers = [
-        log.created_at
-        for log in services.jobs.logs(job.id)
-        if log.status == LogKind.AGENT_RESPONSE and log.attempt == job.attempt
-    ]
-    return max(answers) if answers else None
-
-
-def _shift(timestamp: str, seconds: int) -> str:
-    return iso(parse_time(timestamp) + timedelta(seconds=seconds))
+    """When the agent answered the job's current attempt, if it did (one Query on the attempt's entries, however
+    many progress reports an async agent sent)."""
+    answer = services.jobs.answer(job.id, job.attempt)
+    return answer.created_at if answer else None
 
 
 def _wait(report: SweepReport, job: Job, why: str) -> None:
@@ -222,22 +270,8 @@ def _wait(report: SweepReport, job: Job, why: str) -> None:
 
 def _expire_checkpoints(services: Services, now_iso: str) -> int | None:
     """Expires checkpoints past ``expiresAt`` that the state machine missed (the checkpoint domain's job)."""
-    expire = _expire_overdue()
-    if expire is None:
-        # TODO: drop this branch once agent_jobs.domain.checkpoints.expire_overdue exists everywhere.
-        logger.debug("checkpoint expiry skipped: domain.checkpoints.expire_overdue is not available")
-        return None
     try:
-        return int(expire(services, now_iso))
+        return int(expire_overdue(services, now_iso))
     except Exception:
         logger.exception("expiring overdue checkpoints failed")
         return None
-
-
-def _expire_overdue() -> Callable[[Services, str], int] | None:
-    try:
-        module = importlib.import_module("agent_jobs.domain.checkpoints")
-    except ImportError:
-        return None
-    found = getattr(module, "expire_overdue", None)
-    return found if callable(found) else None

@@ -6,6 +6,10 @@ consumer only settles jobs that already failed, and must keep running while the 
 
 - running = every execute mapping is enabled; stop disables them, start enables them. A stopped worker
   loses nothing: messages wait on the queue (their retention is days) and are processed on start.
+- ``state`` is the mappings' own: Lambda answers a stop with ``Disabling`` and may still start batches
+  from messages its pollers already received until the mapping is ``Disabled``; the API says so instead of
+  claiming the worker is off (the local pollers honour the same contract: they re-check the mapping after
+  every receive and hand back what they received).
 - ``maxConcurrentJobs`` = the mappings' ``ScalingConfig.MaximumConcurrency`` (2..1000): how many execute
   invocations may run at once per queue, each with a batch of up to ``BatchSize`` jobs.
 - ``activeJobs`` = messages in flight on the execute queues (received, not yet deleted);
@@ -34,6 +38,7 @@ from agent_jobs.services import Services
 from agent_jobs.settings import Settings
 
 RUNNING_STATES = frozenset({"Enabled", "Enabling", "Updating"})
+SETTLED_STATES = ("Enabled", "Disabled")
 POLL_NOTE = (
     "Lambda long-polls the execute queues continuously (each receive waits up to 20 s); "
     "there is no poll interval to set"
@@ -111,6 +116,19 @@ def _require(found: list[Mapping], settings: Settings) -> list[Mapping]:
     return found
 
 
+def worker_state(found: list[Mapping]) -> str:
+    """One word for the mappings together: ``Enabled``/``Disabled`` once they all are, else the transition
+    one of them is in (``Disabling`` until no batch can start any more)."""
+    states = {m.state for m in found}
+    if not states:
+        return "Disabled"
+    for settled in SETTLED_STATES:
+        if states == {settled}:
+            return settled
+    moving = sorted(states - set(SETTLED_STATES))
+    return moving[0] if moving else "Updating"
+
+
 def job_counts(settings: Settings) -> tuple[dict[str, int], list[str]]:
     """Seed 004's job figures (pending = PENDING + ASSIGNED) and which of them hit the count cap."""
     repository = OperationsRepository()
@@ -140,6 +158,7 @@ def status(services: Services) -> dict[str, Any]:
     jobs, at_least = job_counts(settings)
     worker = {
         "isRunning": bool(found) and all(m.running for m in found),
+        "state": worker_state(found),
         "maxConcurrentJobs": normal.maximum_concurrency if normal else None,
         "activeJobs": sum(d.in_flight for d in depths.values()),
         "queuedJobs": sum(d.visible for d in depths.values()),
@@ -163,6 +182,19 @@ def set_enabled(services: Services, enabled: bool) -> dict[str, Any]:
         lambda_.update_event_source_mapping(UUID=mapping.uuid, Enabled=enabled)
     logger.info("worker started" if enabled else "worker stopped", extra={"mappings": [m.uuid for m in found]})
     return status(services)
+
+
+def stop(services: Services) -> dict[str, Any]:
+    """Disables every execute mapping; the status says whether they are off yet or still ``Disabling``."""
+    body = set_enabled(services, False)
+    if body["worker"]["state"] == "Disabled":
+        body["message"] = "worker stopped; queued jobs wait until it starts again"
+    else:
+        body["message"] = (
+            f"worker stopping ({body['worker']['state']}): batches already received may still start until "
+            "its state is Disabled; queued jobs wait until it starts again"
+        )
+    return body
 
 
 def set_max_concurrency(services: Services, maximum: int) -> dict[str, Any]:

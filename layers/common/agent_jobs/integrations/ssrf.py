@@ -3,6 +3,10 @@
 ``check_url`` vets a URL before a request; ``is_public_address`` vets the address a
 connection actually reached (the agent client checks both, so DNS rebinding between the
 check and the connect is caught too).
+
+"Public" is decided from the IANA special-purpose address registries written out below, not
+only from the ``ipaddress`` flags: those changed between Python patch releases (3.12.1 calls
+``fec0::/10`` and ``3fff::/20`` global), and the guard must not depend on the runtime's.
 """
 
 from __future__ import annotations
@@ -17,7 +21,38 @@ from agent_jobs.errors import UnsafeUrlError
 
 Resolver = Callable[[str, int], list[str]]
 
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # well-known NAT64 prefix: judged by the IPv4 address inside
+_GLOBAL_UNICAST = ipaddress.ip_network("2000::/3")  # all IPv6 outside it is refused, e.g. ::/8 (unspecified,
+# loopback, IPv4-compatible), 64:ff9b:1::/48 (local NAT64), 100::/64 (discard), 5f00::/16 (SRv6),
+# fc00::/7 (unique local), fe80::/10 (link-local), fec0::/10 (site-local), ff00::/8 (multicast)
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "2001::/23",  # IETF protocol assignments: Teredo, benchmarking 2001:2::/48, ORCHID
+        "2001:db8::/32",  # documentation
+        "3fff::/20",  # documentation (RFC 9637)
+    )
+)
+_NOT_PUBLIC_V4 = tuple(
+    ipaddress.ip_network(net)
+    for net in (
+        "0.0.0.0/8",  # "this network"
+        "10.0.0.0/8",  # private
+        "100.64.0.0/10",  # carrier-grade NAT (shared address space)
+        "127.0.0.0/8",  # loopback
+        "169.254.0.0/16",  # link-local, the cloud metadata service
+        "172.16.0.0/12",  # private
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # documentation (TEST-NET-1)
+        "192.88.99.0/24",  # 6to4 relay anycast (deprecated)
+        "192.168.0.0/16",  # private
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation (TEST-NET-2)
+        "203.0.113.0/24",  # documentation (TEST-NET-3)
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, and the limited broadcast address
+    )
+)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -50,13 +85,20 @@ def _is_loopback(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     return ip.is_loopback
 
 
+def _in_special_range(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    if isinstance(ip, ipaddress.IPv4Address):
+        return any(ip in net for net in _NOT_PUBLIC_V4)
+    return ip not in _GLOBAL_UNICAST or any(ip in net for net in _NOT_PUBLIC_V6)
+
+
 def _is_global(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     if isinstance(ip, ipaddress.IPv6Address):
         inner = _embedded_ipv4(ip)
         if inner is not None:
             return _is_global(inner)
     return (
-        ip.is_global
+        not _in_special_range(ip)
+        and ip.is_global
         and not ip.is_private
         and not ip.is_loopback
         and not ip.is_link_local

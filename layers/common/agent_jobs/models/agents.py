@@ -7,9 +7,9 @@ from typing import Any
 
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
-from agent_jobs.models.base import ApiModel, json_size
+from agent_jobs.models.base import ApiModel, OptionalJsonInt, RequestModel, json_size
 from agent_jobs.models.jobs import JOB_TYPE_PATTERN
 
 MAX_SCHEMA_BYTES = 32 * 1024
@@ -18,6 +18,18 @@ MAX_SCHEMA_BYTES = 32 * 1024
 class AgentStatus(StrEnum):
     ACTIVE = "ACTIVE"
     INACTIVE = "INACTIVE"
+
+
+class AgentMode(StrEnum):
+    """How an agent answers (DESIGN.md §14): ``sync`` with its output, ``async`` with 202 Accepted and then
+    signed callbacks to the request's ``callbackUrl``."""
+
+    SYNC = "sync"
+    ASYNC = "async"
+
+
+DEFAULT_MAX_RUN_SECONDS = 3600
+MAX_RUN_SECONDS = 24 * 3600
 
 
 def _check_schema(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -32,6 +44,16 @@ def _check_schema(value: dict[str, Any] | None) -> dict[str, Any] | None:
     return value
 
 
+class AgentCheck(ApiModel):
+    """The last onboarding check (DESIGN.md §18): a signed test call with a sample input, the answer checked
+    against the agent's outputSchema. An agent whose last check failed is not auto-assigned."""
+
+    passed: bool
+    reason: str
+    latency_ms: float | None = None
+    checked_at: str
+
+
 class Agent(ApiModel):
     id: str
     name: str
@@ -39,10 +61,16 @@ class Agent(ApiModel):
     job_types: list[str] = Field(default_factory=list)
     skills: list[str] = Field(default_factory=list)
     endpoint_url: str
+    cancel_url: str | None = None  # gets a signed POST {jobId, attempt, reason} when one of its jobs is cancelled
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
     timeout_seconds: float = 30.0
     status: AgentStatus = AgentStatus.ACTIVE
+    max_concurrency: int | None = None  # calls in flight at once; None: no per-agent limit
+    mode: AgentMode = AgentMode.SYNC
+    max_run_seconds: int = DEFAULT_MAX_RUN_SECONDS  # async: an accepted attempt's longest run (its lease)
+    heartbeat_seconds: int | None = None  # async: no callback for this long ends the attempt
+    check: AgentCheck | None = None  # the last onboarding check; None: never checked
     secret: str = Field(default="", exclude=True, repr=False)  # never serialized
     created_at: str
     updated_at: str
@@ -51,8 +79,31 @@ class Agent(ApiModel):
     def fits(self, job_type: str) -> bool:
         return job_type in self.job_types or not self.job_types
 
+    @property
+    def check_failed(self) -> bool:
+        """Its last onboarding check failed (never checked is not failed: agents registered before checks)."""
+        return self.check is not None and not self.check.passed
 
-class AgentFields(ApiModel):
+    def card(self) -> AgentCard:
+        """What every signed-in user may see: enough to pick an agent, nothing about where or how it runs
+        (an endpoint's query string may carry a token)."""
+        return AgentCard.model_validate(self.model_dump(include=set(AgentCard.model_fields)))
+
+
+class AgentCard(ApiModel):
+    """An agent as users see it. Admins see the whole :class:`Agent` (never its secret)."""
+
+    model_config = ConfigDict(extra="allow")  # documents the members users get; admins get more
+    id: str
+    name: str
+    description: str = ""
+    job_types: list[str] = Field(default_factory=list)
+    skills: list[str] = Field(default_factory=list)
+    input_schema: dict[str, Any] | None = None
+    output_schema: dict[str, Any] | None = None
+
+
+class AgentFields(RequestModel):
     """Fields an admin may set; every one optional so PUT can update a part."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -60,10 +111,24 @@ class AgentFields(ApiModel):
     job_types: list[str] | None = Field(default=None, max_length=50)
     skills: list[str] | None = Field(default=None, max_length=100)
     endpoint_url: str | None = Field(default=None, min_length=8, max_length=2048)
+    cancel_url: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=2048,
+        description="told with a signed POST {jobId, attempt, reason} when a running job of this agent is cancelled",
+    )
     input_schema: dict[str, Any] | None = None
     output_schema: dict[str, Any] | None = None
-    timeout_seconds: float | None = Field(default=None, gt=0, le=120)
-    status: AgentStatus | None = None
+    timeout_seconds: float | None = Field(default=None, ge=0.1, le=120)  # ge: DynamoDB stores no 5e-324
+    max_concurrency: OptionalJsonInt = Field(default=None, ge=1, le=1000, description="calls in flight at once")
+    mode: AgentMode | None = Field(default=None, strict=False, description="sync (default) or async (202 + callbacks)")
+    max_run_seconds: OptionalJsonInt = Field(
+        default=None, ge=1, le=MAX_RUN_SECONDS, description="async: longest run of an accepted attempt (default 3600)"
+    )
+    heartbeat_seconds: OptionalJsonInt = Field(
+        default=None, ge=1, le=MAX_RUN_SECONDS, description="async: a callback at least this often, or it times out"
+    )
+    status: AgentStatus | None = Field(default=None, strict=False)
     secret: str | None = Field(default=None, min_length=16, max_length=256, repr=False)
 
     @field_validator("job_types")

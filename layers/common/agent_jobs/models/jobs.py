@@ -5,15 +5,19 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
+from typing_extensions import TypedDict
 
-from agent_jobs.models.base import ApiModel, json_size
+from agent_jobs.models.base import ApiModel, DynamoFloat, JsonInt, OptionalJsonInt, RequestModel, json_size
 
 MAX_INPUT_BYTES = 64 * 1024
 MAX_RESULT_BYTES = 256 * 1024
 MAX_TEXT = 10_000
 JOB_TYPE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+NOT_BLANK = r"\S"  # a text that is only whitespace (" ", "\n", "\u2028") says nothing: 400, not a job named ""
+MAX_DEADLINE_SECONDS = 30 * 24 * 3600  # a job's deadlineSeconds: at most 30 days
+DEFAULT_PASS_SCORE = 0.7  # the judge's score a pass needs, unless the job sets passScore (DESIGN.md §18)
 
 
 class JobStatus(StrEnum):
@@ -24,6 +28,7 @@ class JobStatus(StrEnum):
     FAILED = "FAILED"
     REJECTED = "REJECTED"
     RESUBMISSION_REQUIRED = "RESUBMISSION_REQUIRED"
+    CANCELLED = "CANCELLED"  # terminal: cancelled by its owner or an admin (DESIGN.md §14)
 
 
 class LogKind(StrEnum):
@@ -40,12 +45,22 @@ class LogKind(StrEnum):
     MATCHING_FAILED = "MATCHING_FAILED"
     AGENT_REQUEST = "AGENT_REQUEST"
     AGENT_RESPONSE = "AGENT_RESPONSE"
+    AGENT_ACCEPTED = "AGENT_ACCEPTED"  # an async agent answered 202: the job waits for its callback
+    AGENT_CALLBACK = "AGENT_CALLBACK"  # a callback that changed no status: progress, or one refused (stale, late)
     VALIDATION = "VALIDATION"
     CHECKPOINT = "CHECKPOINT"
     ADMIN_ACTION = "ADMIN_ACTION"
 
 
-TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.REJECTED})
+class JobUsage(TypedDict):
+    """What the judge's calls for one job cost, added up (validation, retries, chunks, auto-assign, re-checks)."""
+
+    promptTokens: int
+    completionTokens: int
+    costUsd: float
+
+
+TERMINAL_STATUSES = frozenset({JobStatus.COMPLETED, JobStatus.REJECTED, JobStatus.CANCELLED})
 
 
 def _check_json_size(value: Any, limit: int, field: str) -> Any:
@@ -73,10 +88,36 @@ class Job(ApiModel):
     max_attempts: int = 3
     auto_resubmit: bool = True
     feedback: str | None = None
+    pass_score: float = Field(default=DEFAULT_PASS_SCORE, ge=0, le=1)
+    usage: JobUsage | None = None
     created_at: str
     updated_at: str
     version: int = 0
     dispatched_attempt: int = Field(default=0, exclude=True)  # execute idempotency mark, internal
+    # the current attempt's lease (DESIGN.md §14): stamped when the execute step claims it; queue time never counts
+    claimed_at: str | None = None
+    deadline: str | None = None
+    task_token: str | None = Field(default=None, exclude=True, repr=False)  # the claimed workflow step's token
+    resent_attempt: int = Field(default=0, exclude=True)  # the attempt the sweeper's re-send count is about
+    resends: int = Field(default=0, exclude=True)  # sweeper re-sends of that attempt's lost message (bounded)
+    # async agents (DESIGN.md §14): the attempt that answered 202, the attempt answered by callback, the last
+    # progress report ({attempt, progress, message, at}); the owner's limit on the whole job
+    waiting_attempt: int = Field(default=0, exclude=True)
+    answered_attempt: int = Field(default=0, exclude=True)
+    progress_report: dict[str, Any] | None = Field(default=None, exclude=True)
+    deadline_seconds: int | None = None
+
+    @property
+    def waiting_for(self) -> str | None:
+        """``"agent"`` while an async agent works on the current attempt (it answered 202, no result yet)."""
+        waiting = self.waiting_attempt == self.attempt > self.answered_attempt
+        return "agent" if waiting and self.status == JobStatus.IN_PROGRESS else None
+
+    @property
+    def current_progress(self) -> dict[str, Any]:
+        """The current attempt's last progress report (empty when it sent none)."""
+        report = self.progress_report or {}
+        return report if report.get("attempt") == self.attempt else {}
 
     @property
     def inputs_for_agent(self) -> dict[str, Any] | None:
@@ -90,6 +131,10 @@ class Job(ApiModel):
         body = super().to_api()
         body["taskDescription"] = self.description  # seed 004's name for the same field
         body["agentInputs"] = self.inputs_for_agent
+        progress = self.current_progress
+        body["waitingFor"] = self.waiting_for
+        body["progress"] = progress.get("progress")
+        body["progressMessage"] = progress.get("message")
         return body
 
 
@@ -124,22 +169,37 @@ class JobLog(ApiModel):
     latency_ms: float | None = None  # AGENT_RESPONSE: the agent's answer time (per-agent stats)
 
 
-class CreateJobRequest(ApiModel):
+class CreateJobRequest(RequestModel):
     """Accepts seed 002's ``name/description/acceptanceCriteria`` and seed 004's
     ``jobType/taskDescription/inputData/priority`` shapes, or a mix."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    description: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
-    task_description: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT)
+    model_config = ConfigDict(  # the document says what _one_description checks
+        json_schema_extra={"anyOf": [{"required": ["description"]}, {"required": ["taskDescription"]}]}
+    )
+
+    name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NOT_BLANK)
+    description: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)
+    task_description: str | None = Field(default=None, min_length=1, max_length=MAX_TEXT, pattern=NOT_BLANK)
     acceptance_criteria: str = Field(default="", max_length=MAX_TEXT)
     job_type: str = Field(default="simple-task", pattern=JOB_TYPE_PATTERN)
     input_data: dict[str, Any] = Field(default_factory=dict)
-    priority: int = Field(default=5, ge=1, le=10)
+    priority: JsonInt = Field(default=5, ge=1, le=10)
     agent_id: str | None = Field(default=None, min_length=1, max_length=64)
     inputs: dict[str, Any] | None = None
     auto_assign: bool = True
     auto_resubmit: bool = True
-    max_attempts: int | None = Field(default=None, ge=1, le=10)
+    max_attempts: OptionalJsonInt = Field(default=None, ge=1, le=10)
+    pass_score: DynamoFloat = Field(default=DEFAULT_PASS_SCORE, ge=0, le=1)
+    deadline_seconds: OptionalJsonInt = Field(
+        default=None, ge=1, le=MAX_DEADLINE_SECONDS, description="past this many seconds after creation: FAILED"
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2048,
+        description="https URL told of this job's events (DESIGN.md §15), signed with your default webhook secret "
+        "(made on first use and then in this answer's webhookSecret, once)",
+    )
 
     @field_validator("input_data", "inputs")
     @classmethod
@@ -158,10 +218,11 @@ class CreateJobRequest(ApiModel):
 
     @property
     def title(self) -> str:
-        return self.name or self.text.strip().splitlines()[0][:200] or "job"
+        lines = self.text.strip().splitlines()  # empty when every character is whitespace to Python
+        return self.name or (lines[0][:200] if lines else "") or "job"
 
 
-class AssignRequest(ApiModel):
+class AssignRequest(RequestModel):
     agent_id: str = Field(min_length=1, max_length=64)
     inputs: dict[str, Any] | None = None
 
@@ -171,11 +232,11 @@ class AssignRequest(ApiModel):
         return _check_json_size(value, MAX_INPUT_BYTES, "inputs")
 
 
-class ReasonRequest(ApiModel):
+class ReasonRequest(RequestModel):
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ForceCompleteRequest(ApiModel):
+class ForceCompleteRequest(RequestModel):
     reason: str = Field(min_length=1, max_length=2000)
     result: Any = None
 
@@ -185,5 +246,5 @@ class ForceCompleteRequest(ApiModel):
         return _check_json_size(value, MAX_RESULT_BYTES, "result")
 
 
-class OptionalReasonRequest(ApiModel):
+class OptionalReasonRequest(RequestModel):
     reason: str | None = Field(default=None, max_length=2000)

@@ -23,6 +23,9 @@ class StepMessage(BaseModel):
     kind: MessageKind
     job_id: str = Field(alias="jobId", min_length=1, max_length=64)
     attempt: int = 0
+    # The job's version when the message was sent (auto-assign): a job that changed since — assigned, then
+    # cancelled back to PENDING by its owner — drops the message. Absent in older messages: not checked.
+    version: int | None = Field(default=None, ge=0)
     task_token: str | None = Field(default=None, alias="taskToken", repr=False)
     stage: str | None = None
     error: str | None = None

@@ -12,6 +12,7 @@ from agent_jobs.repositories.tables import CheckpointRecord
 from agent_jobs.repositories.transactions import conditional
 
 DECIDED = "this checkpoint was already decided by someone else"
+UNDELIVERED = "PENDING"  # the ``delivery`` value that puts a decided checkpoint in the sparse by_delivery index
 
 
 class CheckpointRepository:
@@ -46,15 +47,46 @@ class CheckpointRepository:
             to_record(checkpoint, CheckpointRecord).save(condition=CheckpointRecord.id.does_not_exist())
         return checkpoint.model_copy(update={"version": 1})
 
-    def decide(self, checkpoint: Checkpoint, status: CheckpointStatus, changes: dict[str, Any]) -> Checkpoint:
-        """PENDING → ``status``; raises Conflict when it is no longer PENDING."""
+    def decide(
+        self,
+        checkpoint: Checkpoint,
+        status: CheckpointStatus,
+        changes: dict[str, Any],
+        *,
+        undelivered: bool = True,
+        before: str | None = None,
+    ) -> Checkpoint:
+        """PENDING → ``status``; raises Conflict when it is no longer PENDING (or, with ``before``, when its
+        ``expiresAt`` is not after ``before``). ``undelivered`` keeps it in the by_delivery index until
+        :meth:`mark_delivered`: a decision the workflow was not told yet is never lost."""
         record = CheckpointRecord(checkpoint.id)
         record.version = checkpoint.version
         update = {**changes, "status": status.value}
         actions = [getattr(CheckpointRecord, name).set(value) for name, value in update.items()]
+        if undelivered:
+            actions.append(CheckpointRecord.delivery.set(UNDELIVERED))
+        condition = CheckpointRecord.status == CheckpointStatus.PENDING.value
+        if before is not None:
+            condition &= CheckpointRecord.expires_at > before
         with conditional(DECIDED):
-            record.update(actions=actions, condition=CheckpointRecord.status == CheckpointStatus.PENDING.value)
+            record.update(actions=actions, condition=condition)
         return checkpoint.model_copy(update={**update, "status": status, "version": checkpoint.version + 1})
+
+    def mark_delivered(self, checkpoint: Checkpoint, at: str) -> Checkpoint:
+        """The workflow has the decision: out of the by_delivery index. Any copy may write it (idempotent)."""
+        record = CheckpointRecord(checkpoint.id)
+        record.version = checkpoint.version  # not a condition here, but PynamoDB then adds 1 instead of setting 1
+        record.update(
+            actions=[CheckpointRecord.delivered_at.set(at), CheckpointRecord.delivery.remove()],
+            condition=CheckpointRecord.id.exists(),
+            add_version_condition=False,
+        )
+        return checkpoint.model_copy(update={"delivered_at": at, "version": checkpoint.version + 1})
+
+    def undelivered(self, limit: int) -> list[Checkpoint]:
+        """Decisions the workflow was not told yet, oldest first (at most ``limit``)."""
+        keys = CheckpointRecord.by_delivery.query(UNDELIVERED, limit=limit)
+        return list(self._fetch_iter(keys, limit))
 
     def _fetch(self, ids: list[str]) -> Iterator[Checkpoint]:
         if not ids:
