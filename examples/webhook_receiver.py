@@ -108,7 +108,9 @@ class WebhookReceiver(BackgroundServer):
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="An example receiver of Agent Jobs webhooks")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port on 127.0.0.1 (default {DEFAULT_PORT})")
-    parser.add_argument("--secret", default=os.environ.get("WEBHOOK_SECRET"), help="the whsec_… secret (or $WEBHOOK_SECRET)")
+    parser.add_argument(
+        "--secret", default=os.environ.get("WEBHOOK_SECRET"), help="the whsec_… secret (or $WEBHOOK_SECRET)"
+    )
     args = parser.parse_args(argv)
     if not args.secret:
         parser.error("give --secret (the one POST /api/webhooks answered with) or set WEBHOOK_SECRET")

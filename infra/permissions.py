@@ -44,11 +44,12 @@ ACCESS: dict[str, FunctionAccess] = {
         state_machine_actions=(START_EXECUTION, TASK_FAILURE),
         execution_actions=(STOP_EXECUTION,),
     ),
-    # Calls agents; reports a workflow step back with its task token.
+    # Calls agents; reports a workflow step back with its task token; a message for a busy agent or user is
+    # sent again to its own execute queue, delayed (domain/concurrency.py; the slots live in job_logs).
     "execute_job": FunctionAccess(
         read_tables=("agents_table",),
         write_tables=("jobs_table", "job_logs_table", "agent_scores_table"),  # + the agent's scorecard counters
-        send_to=("validate",),
+        send_to=("validate", *EXECUTE_QUEUE_KEYS),
         state_machine_actions=(TASK_SUCCESS, TASK_FAILURE),
     ),
     # The judge, auto-assign and re-check: may resubmit (execute queues) or restart a workflow attempt.

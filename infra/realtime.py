@@ -31,7 +31,7 @@ from infra.nag import PUBLIC_ROUTE, acknowledge
 from infra.permissions import ACCESS
 
 STAGE = "live"
-TOKEN_SOURCE = "route.request.querystring.token"
+TOKEN_SOURCE = "route.request.querystring.token"  # noqa: S105 - where the token is, not a token
 ACCESS_LOG_FORMAT = {
     "requestId": "$context.requestId",
     "ip": "$context.identity.sourceIp",
@@ -93,9 +93,13 @@ class Realtime(Construct):
             "WebSocketApi",
             description="Agent Jobs real time: job events as JSON frames (DESIGN.md §15)",
             route_selection_expression="$request.body.action",
-            connect_route_options=apigwv2.WebSocketRouteOptions(integration=integration("Connect"), authorizer=authorizer),
+            connect_route_options=apigwv2.WebSocketRouteOptions(
+                integration=integration("Connect"), authorizer=authorizer
+            ),
             disconnect_route_options=apigwv2.WebSocketRouteOptions(integration=integration("Disconnect")),
-            default_route_options=apigwv2.WebSocketRouteOptions(integration=integration("Default"), return_response=True),
+            default_route_options=apigwv2.WebSocketRouteOptions(
+                integration=integration("Default"), return_response=True
+            ),
         )
         self.api.add_route("subscribe", integration=integration("Subscribe"), return_response=True)
         self.access_logs = logs.LogGroup(
@@ -119,7 +123,9 @@ class Realtime(Construct):
         function.add_environment(c.env_name("cognito_client_ids"), cdk.Fn.join(",", clients))
         stack = cdk.Stack.of(self)
         api_id = stack.resolve(stack.get_logical_id(self.api.node.default_child))  # type: ignore[arg-type]
-        connections = f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{STAGE}/*/@connections/*"
+        connections = (
+            f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/{STAGE}/*/@connections/*"
+        )
         for name, access in ACCESS.items():
             if access.posts_to_connections:
                 self.stage.grant_management_api_access(functions[name])

@@ -51,6 +51,8 @@ class AgentJobsStack(cdk.Stack):
         self.schedule = Schedule(self, "Schedule", function=self.lambdas[c.SCHEDULED_FUNCTION])
         self.job_events = JobEvents(self, "JobEvents", tables=self.tables, functions=self.lambdas.functions)
         self.realtime = Realtime(self, "Realtime", config=config, functions=self.lambdas.functions, auth=self.auth)
+        # the admin page's live updates: its config.json names the socket and its CSP allows exactly that origin
+        self.lambdas[c.ADMIN_PAGE_FUNCTION].add_environment("ADMIN_REALTIME_URL", self.realtime.url)
         self.monitoring = Monitoring(
             self,
             "Monitoring",

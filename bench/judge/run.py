@@ -27,6 +27,9 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 CASES = HERE / "cases.json"
 RESULTS = HERE / "results.json"
+# The case set's job-type contract (every answer carries a non-empty "summary"), declared the way an operator
+# declares one: the JOB_TYPE_OUTPUT_CHECKS setting. A setting already in the environment wins.
+OUTPUT_CHECKS = HERE / "output_checks.json"
 CATEGORIES = ("pass", "fail", "partial", "format", "injection")
 OFFLINE_NOTE = "offline stand-in: a smoke test of the harness, not a measure of any model"
 
@@ -234,9 +237,15 @@ def main(argv: list[str] | None = None) -> int:
     model = os.environ.get("OPENAI_MODEL") or "gpt-4o-mini"
     base_url = os.environ.get("OPENAI_BASE_URL") or None
     started = time.perf_counter()
-    mode, results = asyncio.run(
-        evaluate_all(cases, base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY"), model=model, concurrency=args.concurrency)
-    )  # fmt: skip
+    operators_checks = os.environ.get("JOB_TYPE_OUTPUT_CHECKS")
+    os.environ["JOB_TYPE_OUTPUT_CHECKS"] = operators_checks or OUTPUT_CHECKS.read_text()
+    try:
+        mode, results = asyncio.run(
+            evaluate_all(cases, base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY"), model=model, concurrency=args.concurrency)
+        )  # fmt: skip
+    finally:  # the setting is this run's, not the process's
+        if operators_checks is None:
+            del os.environ["JOB_TYPE_OUTPUT_CHECKS"]
     summary = summarise(results, priced_model=model)
     report = {
         "mode": mode,

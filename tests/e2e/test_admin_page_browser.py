@@ -1,10 +1,13 @@
 """The admin page in headless Chromium against the local stack: a real Cognito sign-in on the page (moto's
-endpoint), the checkpoints list, preview, approve and reject, the jobs list and detail, the worker switch,
-the stats, and the refusal of a non-admin. Screenshots of each view land in ``test-output/screenshots/``."""
+endpoint), the checkpoints list, preview, approve and reject, the jobs list and detail (with an async job's
+progress), the agents with their scorecards, checks and A2A import, the dead letters and their replay, the audit
+trail, the worker switch, the stats, and the refusal of a non-admin. Screenshots of each view land in
+``test-output/screenshots/``."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import threading
@@ -24,7 +27,7 @@ from playwright.sync_api import Error as PlaywrightError
 from local import functions
 from local.gateway import Gateway
 from local.jwt_auth import JwtVerifier
-from tests.e2e.conftest import ROOT, RunningStack, wait_for, wait_status
+from tests.e2e.conftest import ROOT, RunningStack, job, wait_for, wait_status
 from tests.e2e.test_seed_004 import CODE_GENERATION, create, first_checkpoint
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
@@ -47,9 +50,10 @@ XSS_SCRIPT = "<script>window.__xss=2</script>"
 SEED_CODE_JOB: dict[str, Any] = CODE_GENERATION  # seed 004's code-generation example
 REJECTION_REASON = "Browser test: the generated code needs a security review"
 CHANGES_FEEDBACK = "Browser test: validate the password length before hashing it"
+PAGE_DIR = ROOT / "functions" / "checkpoints" / "admin_page"
 PAGE_FILES = {  # what the browser loads to show the sign-in form, and the content type each must have
     "/admin": "text/html",
-    "/admin/app.js": "text/javascript",
+    **{f"/admin/{module.name}": "text/javascript" for module in sorted(PAGE_DIR.glob("*.js"))},  # app.js + its modules
     "/admin/style.css": "text/css",
     "/admin/config.json": "application/json",
 }
@@ -678,3 +682,342 @@ def test_stats_and_sign_out(tab: Tab, stack: RunningStack, shots: Shots) -> None
     expect(page.get_by_test_id("username")).to_be_visible()
     expect(page.locator("#app-view")).to_be_hidden()
     assert page.evaluate("sessionStorage.length") == 0
+
+
+# --- agents, dead letters, audit, an async job's progress (DESIGN.md §14, §18) ---------------------------
+
+LONG_TASK_STEPS = ("gathering sources", "reading", "comparing findings", "drafting the report", "checking the draft")
+IMPORT_SECRET = "browser-test-signing-secret-0123"
+API_REFUSED = "Failed to load resource: the server responded with a status of 400"
+
+
+def agent_for(admin: httpx.Client, job_type: str) -> dict[str, Any]:
+    response = admin.get("/api/admin/agents")
+    assert response.status_code == 200, response.text
+    (found,) = [a for a in response.json()["agents"] if a.get("jobTypes") == [job_type]]
+    return dict(found)
+
+
+def audit_page(admin: httpx.Client, limit: int = 50) -> list[dict[str, Any]]:
+    response = admin.get("/api/admin/audit", params={"limit": limit})
+    assert response.status_code == 200, response.text
+    entries: list[dict[str, Any]] = response.json()["entries"]
+    return entries
+
+
+def test_every_page_module_is_served_as_javascript(stack: RunningStack, anonymous: httpx.Client) -> None:
+    """The page is ES modules (app.js imports the others): a module missing from the served list would 404 and
+    leave the page blank, and one served with another type would not run (nosniff)."""
+    modules = sorted(PAGE_DIR.glob("*.js"))
+    assert len(modules) > 1, modules
+    for module in modules:
+        response = anonymous.get(f"/admin/{module.name}")
+        assert response.status_code == 200, (module.name, response.text)
+        assert response.headers["content-type"].startswith("text/javascript"), module.name
+        assert response.text == module.read_text(encoding="utf-8")
+    index = anonymous.get("/admin").text
+    assert '<script src="/admin/app.js" type="module">' in index
+
+
+def test_agents_show_their_scorecard_mode_and_a_check_run_on_demand(
+    tab: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client, shots: Shots
+) -> None:
+    simple = agent_for(admin, "simple-task")
+    payload = {
+        "jobType": "simple-task",
+        "taskDescription": "scorecard run",
+        "acceptanceCriteria": "The result says the data was processed",  # judged: the job has judge usage
+        "agentId": simple["id"],
+    }
+    job_id = create(user, payload)["id"]
+    usage = wait_status(user, job_id, "COMPLETED")["job"]["usage"]  # settled: its agent's scorecard counts it
+    assert usage and usage["promptTokens"] > 0, usage
+    card = admin.get(f"/api/admin/agents/{simple['id']}/scorecard", params={"window": "24h"}).json()["scorecard"]
+    assert card["jobs"] >= 1, card
+    long_task = agent_for(admin, "long-task")
+
+    page = tab.page
+    sign_in_admin(page, stack)
+    page.get_by_test_id("tab-agents").click()
+    agent_card = page.locator(f'[data-testid="agent-card"][data-id="{simple["id"]}"]')
+    scorecard = agent_card.get_by_test_id("agent-scorecard")
+    expect(scorecard.get_by_test_id("loading")).to_have_count(0)
+    expect(scorecard).to_contain_text("Scorecard · last 24 hours")
+    assert int(scorecard.get_by_test_id("kpi-jobs").locator(".kpi-value").inner_text().replace(",", "")) >= 1
+    expect(scorecard.get_by_test_id("kpi-acceptance").locator(".kpi-value")).to_have_text(re.compile(r"^\d+\.\d%$"))
+    expect(scorecard.get_by_test_id("kpi-p50").locator(".kpi-value")).to_have_text(re.compile(r"^(≤ \d|> )"))
+    expect(scorecard.get_by_test_id("kpi-cost").locator(".kpi-value")).to_have_text(re.compile(r"^\$\d"))
+    expect(agent_card.get_by_test_id("agent-mode")).to_have_text("sync")
+    expect(agent_card).to_contain_text("Max concurrency")
+    async_card = page.locator(f'[data-testid="agent-card"][data-id="{long_task["id"]}"]')
+    expect(async_card.get_by_test_id("agent-mode")).to_have_text("async")
+    expect(async_card).to_contain_text("Longest run")
+
+    before = admin.get(f"/api/agents/{simple['id']}").json()["agent"].get("check") or {}
+    agent_card.get_by_test_id("run-check").click()
+    show_success(page, f"Check passed: {simple['name']}.")
+    result = agent_card.get_by_test_id("check-result")
+    expect(result.get_by_test_id("check-status")).to_have_text("PASSED")
+    expect(agent_card.get_by_test_id("agent-check")).to_contain_text("Latency")
+    after = admin.get(f"/api/agents/{simple['id']}").json()["agent"]["check"]
+    assert after["passed"] is True and after["checkedAt"] != before.get("checkedAt")
+    agent_card.scroll_into_view_if_needed()
+    shots.take(page, "09-agents-scorecard", "agents: mode, concurrency, the check just run, 24 h scorecards")
+
+    page.get_by_test_id("agents-window").select_option("7d")  # every scorecard again, over the new window
+    expect(scorecard).to_contain_text("Scorecard · last 7 days")
+    expect(async_card.get_by_test_id("agent-scorecard")).to_contain_text("Scorecard · last 7 days")
+
+    page.goto(f"{stack.state['adminPageUrl']}#jobs/{job_id}")  # the job's own usage, on its detail
+    run = page.get_by_test_id("job-detail").get_by_test_id("job-run")
+    expect(run.locator("h3")).to_have_text("Judge usage")
+    tokens = usage["promptTokens"] + usage["completionTokens"]
+    expect(run.get_by_test_id("job-usage")).to_contain_text(
+        f"Judge tokens{tokens:,} (prompt {usage['promptTokens']:,} + completion {usage['completionTokens']:,})"
+    )
+    expect(run.get_by_test_id("job-usage")).to_contain_text("Judge cost$")
+    expect(run.get_by_test_id("job-progress")).to_have_count(0)  # COMPLETED: no bar, no lease
+    expect(run.get_by_test_id("job-lease")).to_have_count(0)
+    shots.take(page, "09c-job-usage", "a judged job's detail: its judge tokens and cost", full_page=False)
+
+
+def test_import_an_a2a_card_then_the_audit_trail_shows_it(
+    tab: Tab, stack: RunningStack, admin: httpx.Client, shots: Shots
+) -> None:
+    """The card's JSON is checked on the page (nothing is sent when it does not parse), the API's own message
+    is shown when it refuses a card, and an imported agent appears with its check and in the audit trail."""
+    label = uuid.uuid4().hex[:8]
+    name = f"Imported summarizer {label}"
+    card = {
+        "name": name,
+        "description": "An A2A card imported by the browser test",
+        "url": f"{stack.state['agentsUrl']}/simple-task",
+        "skills": [{"id": "summarize", "name": "Summarize text"}],
+    }
+    page = tab.page
+    imports: list[str] = []
+    page.on("request", lambda r: imports.append(r.method) if r.url.endswith("/api/admin/agents/import") else None)
+    sign_in_admin(page, stack)
+    page.get_by_test_id("tab-agents").click()
+    page.get_by_test_id("import-box").locator("summary").click()
+    page.get_by_test_id("import-card").fill('{"name": "broken", ')
+    page.get_by_test_id("import-secret").fill(IMPORT_SECRET)
+    page.get_by_test_id("import-submit").click()
+    expect(page.get_by_test_id("import-error")).to_contain_text("The card is not valid JSON")
+    assert imports == []
+
+    page.get_by_test_id("import-card").fill(json.dumps({"name": name}))  # parses, but the API wants a url
+    with page.expect_console_message(lambda msg: msg.type == "error" and API_REFUSED in msg.text):
+        page.get_by_test_id("import-submit").click()
+    expect(page.get_by_test_id("import-error")).to_have_text(
+        "The API refused the import: card: an agent card needs a url (or supportedInterfaces[].url)"
+    )
+    assert imports == ["POST"] and len(tab.console_errors) == 1 and API_REFUSED in tab.console_errors[0]
+    tab.console_errors.clear()  # expected: the browser logs the refused request
+    shots.take(
+        page,
+        "09b-agents-import",
+        "the A2A import form showing the API's refusal of a card without a url",
+        full_page=False,
+    )
+
+    page.get_by_test_id("import-card").fill(json.dumps(card, indent=2))
+    page.get_by_test_id("import-job-types").fill(f"imported-{label}")  # no real job type: never auto-assigned
+    page.get_by_test_id("import-max-concurrency").fill("2")
+    page.get_by_test_id("import-submit").click()
+    expect(page.get_by_test_id("message")).to_contain_text(f"Imported {name}:")
+    expect(page.get_by_test_id("import-error")).to_be_hidden()
+    expect(page.get_by_test_id("import-secret")).to_have_value("")  # the secret does not stay on the page
+    imported = agent_for(admin, f"imported-{label}")
+    try:
+        assert imported["maxConcurrency"] == 2 and imported["check"] is not None
+        agent_card = page.locator(f'[data-testid="agent-card"][data-id="{imported["id"]}"]')
+        expect(agent_card).to_contain_text(name)
+        expect(agent_card.get_by_test_id("check-status")).to_have_text(
+            "PASSED" if imported["check"]["passed"] else "FAILED"
+        )
+        expect(agent_card).to_contain_text("2 call(s) at once")
+
+        newest = audit_page(admin)
+        mine = [e for e in newest if e["target"] == f"agent:{imported['id']}"]
+        assert "agent.imported" in [e["action"] for e in mine], mine
+        page.get_by_test_id("tab-audit").click()
+        rows = page.get_by_test_id("audit-row")
+        expect(rows.first).to_be_visible()
+        assert rows.first.get_attribute("data-id") == newest[0]["id"]  # newest first, as the API answers
+        row = page.locator('[data-testid="audit-row"][data-action="agent.imported"]', has_text=imported["id"])
+        expect(row).to_have_count(1)
+        expect(row).to_contain_text(f"card: {name}")
+        expect(row).to_contain_text("admin (you)")  # the signed-in admin's own change, by name
+        shots.take(page, "11-audit", "the audit trail, newest first: the import with its checks and creation")
+
+        page.get_by_test_id("audit-limit").select_option("10")  # a new query: paged from its first page
+        expect(rows).to_have_count(min(10, len(newest)))
+        first_page = [r.get_attribute("data-id") for r in rows.all()]
+        assert first_page == [e["id"] for e in newest[:10]]
+        expect(page.get_by_test_id("audit-next")).to_be_enabled()  # the example agents' registrations, and more
+        page.get_by_test_id("audit-next").click()
+        expect(page.get_by_test_id("audit-page")).to_have_text("page 2")
+        expect(rows.first).not_to_have_attribute("data-id", str(first_page[0]))
+        assert [r.get_attribute("data-id") for r in rows.all()] == [e["id"] for e in newest[10:20]]
+        page.get_by_test_id("audit-prev").click()
+        expect(page.get_by_test_id("audit-page")).to_have_text("page 1")
+        expect(rows.first).to_have_attribute("data-id", str(first_page[0]))
+    finally:
+        admin.delete(f"/api/admin/agents/{imported['id']}")
+
+
+@contextlib.contextmanager
+def execute_dlq_held(stack: RunningStack) -> Iterator[str]:
+    """The execute queue's DLQ with its consumer's event source mapping disabled (the pollers honour it), so
+    dead letters stay for the page to list; the DLQ's URL. The mapping is enabled again afterwards."""
+    lambda_, sqs = stack.aws("lambda"), stack.aws("sqs")
+    (dlq,) = [u for u in sqs.list_queues()["QueueUrls"] if u.endswith("-execute-dlq")]
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    (mapping,) = [m for m in lambda_.list_event_source_mappings()["EventSourceMappings"] if m["EventSourceArn"] == arn]
+    lambda_.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    try:
+        yield dlq
+    finally:
+        lambda_.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True)
+
+
+def cancelled_job(user: httpx.Client, reason: str) -> str:
+    job_id = parked_job(user, "simple-task")
+    response = user.post(f"/api/jobs/{job_id}/cancel", json={"reason": reason})
+    assert response.status_code == 200, response.text
+    return job_id
+
+
+def test_dead_letters_are_listed_and_one_is_replayed(
+    tab: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client, shots: Shots
+) -> None:
+    first_job, second_job = cancelled_job(user, "dead letter one"), cancelled_job(user, "dead letter two")
+    with execute_dlq_held(stack) as dlq:
+        sqs = stack.aws("sqs")
+        sent = [
+            sqs.send_message(QueueUrl=dlq, MessageBody=json.dumps({"kind": "execute", "jobId": job, "attempt": 1}))
+            for job in (first_job, second_job)
+        ]
+        first, second = (str(m["MessageId"]) for m in sent)
+        try:
+            page = tab.page
+            sign_in_admin(page, stack)
+            page.get_by_test_id("tab-dead-letters").click()
+            row = page.locator(f'[data-testid="dl-row"][data-id="{first}"]')
+            other = page.locator(f'[data-testid="dl-row"][data-id="{second}"]')
+            expect(row).to_be_visible()
+            expect(other).to_be_visible()
+            queue_keys = [o.get_attribute("value") for o in page.get_by_test_id("dl-queue").locator("option").all()]
+            assert queue_keys == ["execute", "execute-high", "validate", "checkpoint", "webhooks"]  # the API's list
+            expect(row.get_by_test_id("dl-job")).to_have_text(first_job)
+            expect(row).to_contain_text("CANCELLED")
+            expect(row).to_contain_text("dead letter one")  # why: the job's last history entry
+            expect(page.get_by_test_id("dl-replay-selected")).to_be_disabled()
+            row.get_by_test_id("dl-select").check()
+            expect(page.get_by_test_id("dl-replay-selected")).to_have_text("Replay selected (1)")
+
+            page.get_by_test_id("dl-replay-selected").click()
+            dialog = confirm_dialog(page)
+            expect(dialog).to_contain_text("Send 1 message(s) back to the execute queue?")
+            dialog.get_by_test_id("confirm").click()
+            show_success(page, "Replayed 1 message(s) to the execute queue.")
+            expect(page.get_by_test_id("dl-result-summary")).to_have_text(
+                "1 message(s) sent back to the execute queue."
+            )
+            expect(page.get_by_test_id("dl-replayed")).to_contain_text(first_job)
+            expect(row).to_have_count(0)
+            expect(other).to_be_visible()
+            listed = admin.get("/api/admin/dead-letters", params={"queue": "execute"}).json()["deadLetters"]
+            ids = [letter["messageId"] for letter in listed]
+            assert second in ids and first not in ids
+            shots.take(page, "10-dead-letters", "the execute queue's dead letters after one was replayed")
+
+            other.get_by_test_id("dl-job").click()  # the job id links to the job's detail
+            expect(page.get_by_test_id("tab-jobs")).to_have_attribute("aria-selected", "true")
+            detail = page.get_by_test_id("job-detail")
+            expect(detail).to_contain_text(second_job)
+            expect(detail.get_by_test_id("job-status")).to_have_text("CANCELLED")
+            page.go_back()  # back to the dead letters
+            expect(page.get_by_test_id("tab-dead-letters")).to_have_attribute("aria-selected", "true")
+            expect(other).to_be_visible()
+        finally:
+            admin.post("/api/admin/dead-letters/replay", json={"queue": "execute", "ids": [first, second]})
+    replays = [e for e in audit_page(admin) if e["action"] == "dead_letters.replayed"]
+    assert first in [x["messageId"] for e in replays for x in e["changes"]["replayed"]]
+
+
+def test_an_async_job_shows_its_progress_waiting_and_lease(
+    tab: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client, shots: Shots
+) -> None:
+    agent = agent_for(admin, "long-task")
+    payload = {
+        "jobType": "long-task",
+        "taskDescription": "Research serverless queues (browser test)",
+        "acceptanceCriteria": "The summary says the topic was researched",
+        "inputData": {"topic": "serverless queues"},
+        "agentId": agent["id"],
+    }
+    job_id = create(user, payload)["id"]
+
+    def reporting() -> dict[str, Any] | None:
+        found = job(user, job_id)["job"]
+        return found if found["waitingFor"] == "agent" and found["progress"] else None
+
+    reported = wait_for(reporting, f"job {job_id} to report progress")
+    assert reported["claimedAt"] and reported["deadline"], reported
+    page = tab.page
+    sign_in_admin(page, stack)
+    page.goto(f"{stack.state['adminPageUrl']}#jobs/{job_id}")  # a deep link to the job
+    detail = page.get_by_test_id("job-detail")
+    expect(detail.get_by_test_id("job-status")).to_have_text("IN_PROGRESS")
+    expect(detail.get_by_test_id("job-waiting")).to_have_text("Waiting for the agent")
+    bar = detail.get_by_test_id("job-progress").locator("progress")
+    expect(bar).to_be_visible()
+    assert 0 < float(bar.get_attribute("value") or 0) < 1
+    steps = "|".join(re.escape(step) for step in LONG_TASK_STEPS)
+    expect(detail.get_by_test_id("job-progress-text")).to_have_text(re.compile(rf"^\d{{1,2}}% — ({steps})$"))
+    expect(detail.get_by_test_id("job-lease")).to_contain_text("Lease claimed")
+    expect(detail.get_by_test_id("job-lease")).to_contain_text("Lease deadline")
+    shots.take(page, "12-job-progress", "an async agent's job: waiting for the agent, its progress bar and lease")
+
+    detail.get_by_test_id("job-cancel").click()  # a finished attempt shows no bar: its progress is history
+    dialog = confirm_dialog(page)
+    dialog.get_by_test_id("confirm").click()
+    show_success(page, "Job cancelled.")
+    expect(detail.get_by_test_id("job-status")).to_have_text("CANCELLED")
+    expect(detail.get_by_test_id("job-progress")).to_have_count(0)
+    expect(detail.get_by_test_id("job-waiting")).to_have_count(0)
+
+
+def test_a_job_at_a_checkpoint_says_it_waits_for_a_decision(
+    tab: Tab, stack: RunningStack, user: httpx.Client, admin: httpx.Client
+) -> None:
+    job_id, checkpoint = code_job(user, "waiting words")
+    try:
+        page = tab.page
+        sign_in_admin(page, stack)
+        page.goto(f"{stack.state['adminPageUrl']}#jobs/{job_id}")
+        waiting = page.get_by_test_id("job-detail").get_by_test_id("job-waiting")
+        expect(waiting).to_have_text(f"Waiting for a checkpoint decision ({checkpoint['stage']})")
+    finally:
+        admin.request("DELETE", f"/api/admin/agent-checkpoints/{checkpoint['id']}", json={"reason": "test done"})
+
+
+# --- real time (DESIGN.md §15): the page listens on the WebSocket, polling is the fallback -------------------
+
+LIVE_WITHIN_MS = 3_000  # well inside the 10 s poll: only an event frame can bring the row in time
+
+
+def test_a_new_job_appears_in_the_jobs_tab_from_the_socket(tab: Tab, stack: RunningStack, user: httpx.Client) -> None:
+    """With the socket open the header says "live", and a job created through the API shows in the Jobs tab
+    without Reload (the Jobs tab has no timer: the job.created frame reloads it)."""
+    page = tab.page
+    sign_in_admin(page, stack)
+    expect(page.get_by_test_id("live")).to_have_text("live")
+    page.get_by_test_id("tab-jobs").click()
+    expect(page.locator("#jobs-list").get_by_test_id("loading")).to_have_count(0)
+
+    job_id = parked_job(user, f"live-{uuid.uuid4().hex[:8]}")
+    expect(page.locator(f'[data-testid="job-row"][data-id="{job_id}"]')).to_be_visible(timeout=LIVE_WITHIN_MS)
+    expect(page.get_by_test_id("live")).to_have_text("live")

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from agent_jobs.catalog import ROUTES
 from tests.e2e.conftest import ROOT, RunningStack, start_stack, stop_stack
 
 pytestmark = pytest.mark.e2e
@@ -28,13 +29,18 @@ MAX_EXAMPLES = int(os.environ.get("AGENT_JOBS_FUZZ_EXAMPLES", "8"))
 FUZZ_TIMEOUT = 540.0
 
 # `positive_data_acceptance` says a request its schema allows must not get a 4xx other than 401/403/404/409.
-# Three kinds of member are valid or not by data the schema cannot hold, and answer 400 by design:
+# Some members are valid or not by data the schema cannot hold, and answer 400 by design:
 #   - nextToken: an opaque cursor this API issued (a made-up one is 400, DESIGN.md §16);
 #   - agentId in a body: must name an ACTIVE agent (a reference, not a format);
-#   - endpointUrl: must resolve to a public address at the time of the request (the SSRF guard, DESIGN.md §5).
+#   - endpointUrl, a webhook's url, an agent card's cardUrl: must resolve to a public address at the time of
+#     the request (the SSRF guard, DESIGN.md §5) — and a card URL must serve a card.
+# And on the routes that take an Idempotency-Key, the fuzzer sends one key with many bodies: 422
+# IDEMPOTENCY_KEY_REUSED is the documented, correct answer (DESIGN.md §15).
 CURSOR_ROUTES = [
     "GET /api/jobs",
     "GET /api/agent-jobs",
+    "GET /api/jobs/{id}/logs",
+    "GET /api/agent-jobs/{id}/logs",
     "GET /api/admin/jobs",
     "GET /api/admin/agent-checkpoints",
     "GET /api/admin/audit",
@@ -46,26 +52,41 @@ AGENT_REFERENCE_ROUTES = [
     "POST /api/agent-jobs/{id}/assign",
     "POST /api/admin/jobs/{id}/reassign",
 ]
-ENDPOINT_ROUTES = ["POST /api/admin/agents", "PUT /api/admin/agents/{id}"]
-POSITIVE_OR_400 = '["2xx", "400", "401", "403", "404", "409"]'
+URL_ROUTES = [
+    "POST /api/admin/agents",
+    "PUT /api/admin/agents/{id}",
+    "POST /api/admin/agents/import",
+    "POST /api/webhooks",
+    "PATCH /api/webhooks/{id}",
+]
+ACCEPTED = ["2xx", "401", "403", "404", "409"]
+
+
+def expected_statuses() -> dict[str, list[str]]:
+    """Per operation, what `positive_data_acceptance` accepts (only where it differs from the default)."""
+    expected: dict[str, list[str]] = {}
+    for name in [*CURSOR_ROUTES, *AGENT_REFERENCE_ROUTES, *URL_ROUTES]:
+        expected[name] = [*ACCEPTED, "400"]
+    for route in ROUTES:
+        if route.idempotent:
+            name = f"{route.method} {route.path}"
+            expected[name] = [*expected.get(name, ACCEPTED), "422"]
+    return expected
 
 
 def config_text() -> str:
-    def rule(names: list[str]) -> str:
+    by_statuses: dict[tuple[str, ...], list[str]] = {}
+    for name, statuses in sorted(expected_statuses().items()):
+        by_statuses.setdefault(tuple(statuses), []).append(name)
+    blocks = ['[generation]\nmode = "all"\n']
+    for statuses, names in by_statuses.items():  # one block per operation: no two rules for the same one
         quoted = ", ".join(f'"{name}"' for name in names)
-        return (
+        listed = ", ".join(f'"{status}"' for status in statuses)
+        blocks.append(
             f"[[operations]]\ninclude-name = [{quoted}]\n"
-            f"checks.positive_data_acceptance.expected-statuses = {POSITIVE_OR_400}\n"
+            f"checks.positive_data_acceptance.expected-statuses = [{listed}]\n"
         )
-
-    return "\n".join(
-        [
-            '[generation]\nmode = "all"\n',
-            rule(CURSOR_ROUTES),
-            rule(AGENT_REFERENCE_ROUTES),
-            rule(ENDPOINT_ROUTES),
-        ]
-    )
+    return "\n".join(blocks)
 
 
 @pytest.fixture(scope="module")

@@ -19,9 +19,14 @@ from tests.e2e.conftest import RunningStack, wait_for
 pytestmark = pytest.mark.e2e
 
 
-def test_a_subscriber_sees_a_jobs_events_as_frames_and_as_signed_webhooks(stack: RunningStack, user: httpx.Client) -> None:
+def test_a_subscriber_sees_a_jobs_events_as_frames_and_as_signed_webhooks(
+    stack: RunningStack, user: httpx.Client
+) -> None:
     with WebhookReceiver("whsec_cGVuZGluZw==") as receiver:
-        created = user.post("/api/webhooks", json={"url": receiver.url, "events": ["job.created", "job.status_changed", "job.completed"]})
+        created = user.post(
+            "/api/webhooks",
+            json={"url": receiver.url, "events": ["job.created", "job.status_changed", "job.completed"]},
+        )
         assert created.status_code == 201, created.text
         receiver.receiver.secret = created.json()["webhook"]["secret"]  # only verified POSTs are kept
 
@@ -29,7 +34,9 @@ def test_a_subscriber_sees_a_jobs_events_as_frames_and_as_signed_webhooks(stack:
         with connect(f"{stack.state['realtimeUrl']}?token={token}", open_timeout=10) as socket:
             socket.send(json.dumps({"action": "subscribe", "scope": "mine"}))
             assert json.loads(socket.recv(timeout=10)) == {"type": "subscribed", "scope": "mine"}
-            reply = user.post("/api/jobs", json={"jobType": "simple-task", "taskDescription": "tell me", "inputData": {}})
+            reply = user.post(
+                "/api/jobs", json={"jobType": "simple-task", "taskDescription": "tell me", "inputData": {}}
+            )
             assert reply.status_code == 201, reply.text
             job_id = reply.json()["job"]["id"]
             frames: list[dict[str, Any]] = []

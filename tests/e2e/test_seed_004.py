@@ -155,7 +155,7 @@ def test_the_example_agents_are_registered(user: httpx.Client) -> None:
     assert response.status_code == 200, response.text
     agents = response.json()["agents"]
     types = sorted(t for agent in agents for t in agent["jobTypes"])
-    assert types == ["code-generation", "data-processing", "simple-task"]
+    assert types == ["code-generation", "data-processing", "long-task", "simple-task"]  # long-task: the async agent
     assert all("secret" not in agent for agent in agents)
 
 
@@ -269,8 +269,10 @@ def test_complete_workflow_example(user: httpx.Client, admin: httpx.Client) -> N
     assert body["checkpoint"]["approvedBy"] and body["checkpoint"]["approvedAt"]
     assert body["message"] == "Checkpoint approved successfully"
 
-    again = admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}")
-    assert again.status_code == 409, again.text
+    again = admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}")  # a retried approve: answered again
+    assert again.status_code == 200 and again.json()["checkpoint"]["approvedAt"] == body["checkpoint"]["approvedAt"]
+    contrary = admin.request("DELETE", f"/api/admin/agent-checkpoints/{checkpoint['id']}", json={"reason": "late"})
+    assert contrary.status_code == 409, contrary.text  # another decision on a decided checkpoint is refused
 
     done = wait_status(user, job_id, "COMPLETED")
     assert done["job"]["result"]["files"][0]["path"] == "lib/auth.ts"

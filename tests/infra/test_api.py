@@ -11,9 +11,16 @@ from infra.lambdas import function_id
 from tests.infra.helpers import arn, by_path, logical_id, of_type, ref
 
 
+def _of_http_api(template: dict[str, Any], resource_type: str) -> dict[str, Any]:
+    """Resources of the HTTP API only (the WebSocket API of infra/realtime.py has routes and an authorizer too)."""
+    http_api = ref(logical_id(template, "Api/HttpApi/Resource"))
+    return {lid: r for lid, r in of_type(template, resource_type).items() if r["Properties"]["ApiId"] == http_api}
+
+
 def _routes(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
-        r["Properties"]["RouteKey"]: r["Properties"] for r in of_type(template, "AWS::ApiGatewayV2::Route").values()
+        r["Properties"]["RouteKey"]: r["Properties"]
+        for r in _of_http_api(template, "AWS::ApiGatewayV2::Route").values()
     }
 
 
@@ -24,7 +31,7 @@ def test_deployed_routes_are_exactly_the_catalog(template: dict[str, Any]) -> No
 
 
 def test_jwt_authorizer_from_the_user_pool(template: dict[str, Any]) -> None:
-    (authorizer,) = of_type(template, "AWS::ApiGatewayV2::Authorizer").values()
+    (authorizer,) = _of_http_api(template, "AWS::ApiGatewayV2::Authorizer").values()
     props = authorizer["Properties"]
     assert props["AuthorizerType"] == "JWT"
     assert props["IdentitySource"] == ["$request.header.Authorization"]
@@ -36,7 +43,7 @@ def test_jwt_authorizer_from_the_user_pool(template: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("route", ROUTES, ids=lambda r: f"{r.method} {r.path}")
 def test_route_authorization_and_target(template: dict[str, Any], route: Any) -> None:
-    (authorizer_id,) = of_type(template, "AWS::ApiGatewayV2::Authorizer")
+    (authorizer_id,) = _of_http_api(template, "AWS::ApiGatewayV2::Authorizer")
     props = _routes(template)[f"{route.method} {route.path}"]
     if route.access is Access.PUBLIC:
         assert props.get("AuthorizationType", "NONE") == "NONE"
@@ -54,7 +61,7 @@ def test_route_authorization_and_target(template: dict[str, Any], route: Any) ->
 
 
 def test_default_stage_logs_and_throttles(template: dict[str, Any]) -> None:
-    (stage,) = of_type(template, "AWS::ApiGatewayV2::Stage").values()
+    (stage,) = _of_http_api(template, "AWS::ApiGatewayV2::Stage").values()
     props = stage["Properties"]
     assert props["StageName"] == "$default"
     assert props["AutoDeploy"] is True

@@ -3,6 +3,7 @@ EventBridge bus (DESIGN.md §15)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -70,16 +71,30 @@ def test_the_bus_and_who_may_put_on_it(template: dict[str, Any]) -> None:
     assert putters == {logical_id(template, f"Functions/{function_id('events')}Role/Resource")}
 
 
+STREAM_ACTIONS = {
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+    "dynamodb:ListStreams",
+}
+
+
 def test_the_events_function_reads_only_its_streams(template: dict[str, Any]) -> None:
+    """The job and checkpoint images come in the stream records: no access to those tables. Its only table access
+    is what ``subscribers.deliver`` needs: the webhook subscriptions, the delivery log, the real-time connections."""
     role = logical_id(template, f"Functions/{function_id('events')}Role/Resource")
-    actions: set[str] = set()
+    tables = {setting: logical_id(template, f"Tables/{table_id(setting)}/Resource") for setting in TABLES}
+    subscriber_tables = {tables[s] for s in ("webhooks_table", "webhook_deliveries_table", "realtime_table")}
+    stream_actions: set[str] = set()
     for policy in of_type(template, "AWS::IAM::Policy").values():
         if ref(role) in policy["Properties"]["Roles"]:
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
-                actions |= set(as_list(statement["Action"]))
-    assert {a for a in actions if a.startswith("dynamodb:")} == {  # no table access: the images come in the records
-        "dynamodb:DescribeStream",
-        "dynamodb:GetRecords",
-        "dynamodb:GetShardIterator",
-        "dynamodb:ListStreams",
-    }
+                actions = {a for a in as_list(statement["Action"]) if a.startswith("dynamodb:")}
+                if not actions:
+                    continue
+                if actions <= STREAM_ACTIONS:
+                    stream_actions |= actions
+                else:
+                    named = {lid for lid in tables.values() if f'"{lid}"' in json.dumps(statement["Resource"])}
+                    assert named and named <= subscriber_tables, (actions, named)
+    assert stream_actions == STREAM_ACTIONS

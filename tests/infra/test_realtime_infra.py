@@ -4,6 +4,7 @@ permission, and the RealtimeUrl output."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -106,3 +107,10 @@ def test_the_webhooks_function_sends_only_to_its_own_queue(template: dict[str, A
         if "sqs:SendMessage" in as_list(statement["Action"])
     ]
     assert sends == [arn(logical_id(template, "Queues/Webhooks/Resource"))]
+
+
+def test_the_admin_page_is_told_where_the_socket_is(template: dict[str, Any]) -> None:
+    """Its config.json names the WebSocket and its CSP's connect-src allows exactly that origin (api/admin_page.py);
+    without it the page would poll, since the socket's host is not the HTTP API's."""
+    page = by_path(template, f"Functions/{function_id('checkpoints')}/Resource")[1]["Properties"]
+    assert "wss://" in json.dumps(page["Environment"]["Variables"]["ADMIN_REALTIME_URL"])

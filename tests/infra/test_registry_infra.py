@@ -48,7 +48,11 @@ def test_a_client_credentials_app_client(template: dict[str, Any]) -> None:
     resource_server = next(iter(of_type(template, "AWS::Cognito::UserPoolResourceServer")))
     assert resource_server in json.dumps(props["AllowedOAuthScopes"]) or RESOURCE_SERVER in scopes
     # the API's JWT authorizer takes its tokens (an access token's client_id is checked against the audience)
-    (authorizer,) = of_type(template, "AWS::ApiGatewayV2::Authorizer").values()
+    (authorizer,) = [  # the HTTP API's (the WebSocket API of infra/realtime.py has its own)
+        a
+        for a in of_type(template, "AWS::ApiGatewayV2::Authorizer").values()
+        if a["Properties"]["AuthorizerType"] == "JWT"
+    ]
     audience = authorizer["Properties"]["JwtConfiguration"]["Audience"]
     assert ref(lid) in audience and ref(logical_id(template, "Auth/UserPool/AppClient/Resource")) in audience
 

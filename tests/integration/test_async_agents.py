@@ -400,6 +400,16 @@ def test_another_agents_secret_cannot_report_for_this_job(
     _unchanged(api, job["id"], job)
 
 
+def test_a_callback_for_a_job_with_no_agent_is_401_not_500(stack: dict[str, str], api: Api) -> None:
+    """Found by the fuzzer: a PENDING job has no agent whose secret could sign, and looking up agent "" was a
+    DynamoDB ValidationException (500)."""
+    job = api.post("/api/jobs", {"description": "Waiting for an agent", "autoAssign": False}).body["job"]
+    for secret in (SECRET, None):
+        reply = callback(job["id"], 1, {"status": "completed", "output": OUTPUT}, secret=secret)
+        assert reply.status == 401, reply.body
+    assert stored(job["id"]).status == "PENDING"
+
+
 def test_the_same_completion_twice_is_applied_once(
     stack: dict[str, str], api: Api, admin: Api, agent: AsyncAgent, judge: OpenAICompatServer
 ) -> None:

@@ -101,7 +101,9 @@ def test_create_seed_002_shape(api: Api, queues: dict[str, str]) -> None:
         0,
     )
     assert job["assignedAgentId"] is None
-    assert drain(queues["VALIDATE_QUEUE_URL"]) == [{"kind": "assign", "jobId": job["id"], "version": job["version"]}]  # auto-assign by default
+    assert drain(queues["VALIDATE_QUEUE_URL"]) == [
+        {"kind": "assign", "jobId": job["id"], "version": job["version"]}
+    ]  # auto-assign by default
 
 
 def test_create_seed_004_shape_on_the_agent_jobs_paths(api: Api, queues: dict[str, str]) -> None:

@@ -85,7 +85,9 @@ def test_a_user_sees_their_own_jobs_events_as_json_frames(realtime: Realtime) ->
         mine, theirs = event("job1", "alice"), event("job2", "bob")
         deliver([mine, theirs])
         got = frames(alice)
-    assert got == [{"id": mine.id, "type": "job.status_changed", "createdAt": mine.created_at, "data": mine.data.to_api()}]
+    assert got == [
+        {"id": mine.id, "type": "job.status_changed", "createdAt": mine.created_at, "data": mine.data.to_api()}
+    ]
 
 
 def test_a_job_subscription_needs_the_job_to_be_yours(realtime: Realtime, api: Api) -> None:
@@ -96,7 +98,9 @@ def test_a_job_subscription_needs_the_job_to_be_yours(realtime: Realtime, api: A
         missing = ask(bob, {"action": "subscribe", "jobId": "no-such-job"})
         assert refused["type"] == missing["type"] == "error"
         assert refused["error"]["code"] == missing["error"]["code"] == "NOT_FOUND"
-        assert refused["error"]["message"].replace(job["id"], "?") == missing["error"]["message"].replace("no-such-job", "?")
+        assert refused["error"]["message"].replace(job["id"], "?") == missing["error"]["message"].replace(
+            "no-such-job", "?"
+        )
         assert ask(admin, {"action": "subscribe", "jobId": job["id"]})["type"] == "subscribed"
 
         deliver([event(job["id"], "alice")])
@@ -173,7 +177,9 @@ def test_a_closed_connection_is_forgotten(realtime: Realtime) -> None:
     deliver([event("job1", "alice")])  # nobody to tell: no error
 
 
-def test_the_cloud_connect_authorizer_verifies_the_cognito_jwt(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_cloud_connect_authorizer_verifies_the_cognito_jwt(
+    aws: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """API Gateway's WebSocket API has no JWT authorizer: functions/realtime answers its REQUEST authorizer."""
     from agent_jobs.services import reset
     from functions.realtime.handler import handler
@@ -188,12 +194,18 @@ def test_the_cloud_connect_authorizer_verifies_the_cognito_jwt(aws: dict[str, st
 
         def authorize(token: str | None) -> dict[str, Any]:
             query = {"token": token} if token is not None else None
-            answer: dict[str, Any] = handler({"type": "REQUEST", "methodArn": arn, "queryStringParameters": query}, LambdaContext())
+            answer: dict[str, Any] = handler(
+                {"type": "REQUEST", "methodArn": arn, "queryStringParameters": query}, LambdaContext()
+            )
             return answer
 
         allowed = authorize(issuer.token("root", admin=True))
         assert allowed["principalId"] == "root"
-        assert allowed["policyDocument"]["Statement"][0] == {"Action": "execute-api:Invoke", "Effect": "Allow", "Resource": arn}
+        assert allowed["policyDocument"]["Statement"][0] == {
+            "Action": "execute-api:Invoke",
+            "Effect": "Allow",
+            "Resource": arn,
+        }
         assert allowed["context"]["cognito:groups"] == "[admins]" and float(allowed["context"]["exp"]) > time.time()
         for bad in (
             None,
@@ -202,11 +214,13 @@ def test_the_cloud_connect_authorizer_verifies_the_cognito_jwt(aws: dict[str, st
             issuer.token("root", client_id="someone-elses-app"),
             issuer.token("root", lifetime=-60),  # expired
         ):
-            with pytest.raises(Exception, match="^Unauthorized$"):
+            with pytest.raises(Exception, match=r"^Unauthorized$"):
                 authorize(bad)
 
         context = {"principalId": "root", **allowed["context"]}
-        connected = handler({"requestContext": {"routeKey": "$connect", "connectionId": "c1", "authorizer": context}}, LambdaContext())
+        connected = handler(
+            {"requestContext": {"routeKey": "$connect", "connectionId": "c1", "authorizer": context}}, LambdaContext()
+        )
         assert connected == {"statusCode": 200}
         frame = {"requestContext": {"routeKey": "subscribe", "connectionId": "c1", "authorizer": context}}
         answer = handler({**frame, "body": json.dumps({"action": "subscribe", "scope": "all"})}, LambdaContext())

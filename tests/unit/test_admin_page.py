@@ -108,8 +108,19 @@ def test_config_comes_from_the_environment(app: APIGatewayHttpResolver) -> None:
         "apiBase": "",
         "cognitoEndpoint": "https://cognito-idp.eu-west-1.amazonaws.com/",
         "clientId": "client-123",
+        "realtimeUrl": "",
     }
     assert header(response, "cache-control") == "no-store"
+
+
+def test_a_configured_realtime_url_widens_connect_src_to_its_origin_only(
+    app: APIGatewayHttpResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ADMIN_REALTIME_URL", "wss://ws.example.com/prod")
+    response = get(app, "/admin/config.json")
+    assert json.loads(response["body"])["realtimeUrl"] == "wss://ws.example.com/prod"
+    policy = header(response, "content-security-policy")
+    assert " wss://ws.example.com;" in policy and "/prod" not in policy, policy
 
 
 def test_local_endpoints_are_allowed_by_the_csp(app: APIGatewayHttpResolver, monkeypatch: pytest.MonkeyPatch) -> None:

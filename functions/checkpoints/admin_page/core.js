@@ -46,8 +46,17 @@ export function fmtValue(key, value) {
   const text = String(value);
   return /At$|^since$|^deadline$/.test(key || "") ? fmtTime(text) : text;
 }
+// "assignedAgentId" → "Assigned agent id": sentence case, as the page's own headings are written.
 export const humanize = (key) => String(key).replace(/([a-z])([A-Z])/g, "$1 $2").replace(/[_-]+/g, " ")
-  .replace(/^./, (c) => c.toUpperCase());
+  .toLowerCase().replace(/^./, (c) => c.toUpperCase());
+// How far a time is from now, in words: "in 4 min", "12 s ago".
+export function fromNow(iso) {
+  const ms = new Date(iso).getTime() - Date.now();
+  if (Number.isNaN(ms)) return "";
+  const s = Math.round(Math.abs(ms) / 1000);
+  const span = s < 90 ? `${s} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${Math.round(s / 3600)} h`;
+  return ms >= 0 ? `in ${span}` : `${span} ago`;
+}
 
 // ---- messages ----------------------------------------------------------------------------------
 let messageTimer = null;

@@ -1,8 +1,8 @@
 // The Jobs tab: the filtered, paged list and a job's detail (its run: waiting, progress, lease and usage; its
 // timeline, data, checkpoints and logs) with the admin actions.
 import {
-  $, abort, api, badge, empty, enc, fmtTime, fmtValue, h, humanize, latest, loading, message, newPager, pageToken, replace,
-  report, show, STALE, state, turnPage,
+  $, abort, api, badge, empty, enc, fmtTime, fmtValue, fromNow, h, humanize, latest, loading, message, newPager,
+  pageToken, replace, report, show, STALE, state, turnPage,
 } from "./core.js";
 import { confirmDialog } from "./dialog.js";
 import { fields, logList, renderData, table } from "./render.js";
@@ -158,17 +158,25 @@ function usageFields(usage) {
     cost: `$${cost.toFixed(cost && cost < 0.01 ? 6 : 2)}`,
   }, ["tokens", "cost"], { tokens: "Judge tokens", cost: "Judge cost" });
 }
+// Progress and lease belong to a running attempt: a settled or cancelled job's last report is history (a bar
+// stuck at 83% on a COMPLETED job would say it is still going).
+function leaseFacts(job) {
+  const when = (iso) => (iso ? `${fmtTime(iso)} (${fromNow(iso)})` : null);
+  const attempt = `${job.attempt} of ${job.maxAttempts}`;
+  return { attempt, leaseClaimed: when(job.claimedAt), leaseDeadline: when(job.deadline) };
+}
 function runSection(job) {
+  const running = job.status === "IN_PROGRESS";
   const waiting = waitingWords(job.waitingFor);
-  const lease = job.claimedAt || job.deadline;
+  const lease = running && (job.claimedAt || job.deadline);
   const parts = [
     waiting ? h("p", { class: "notice", testid: "job-waiting" }, waiting) : null,
-    progressBar(job),
-    lease ? h("div", { testid: "job-lease" }, fields(job, ["claimedAt", "deadline"],
-      { claimedAt: "Lease claimed", deadline: "Lease deadline" })) : null,
+    running ? progressBar(job) : null,
+    lease ? h("div", { testid: "job-lease" }, fields(leaseFacts(job), ["attempt", "leaseClaimed", "leaseDeadline"])) : null,
     job.usage ? h("div", { testid: "job-usage" }, usageFields(job.usage)) : null,
   ].filter(Boolean);
-  return parts.length ? h("section", { class: "run", testid: "job-run" }, h("h3", {}, "Current run"), parts) : null;
+  const title = running ? "Current run" : "Judge usage";
+  return parts.length ? h("section", { class: "run", testid: "job-run" }, h("h3", {}, title), parts) : null;
 }
 function timeline(items) {
   if (!items || !items.length) return empty("No events yet.");

@@ -40,6 +40,10 @@ class Settings(BaseModel):
     # Execution behaviour
     auto_start_on_assign: bool = True  # seeds 000 (start at once) vs 001 (manual execute)
     high_priority_threshold: int = Field(default=8, ge=1, le=10)
+    # Fairness (domain/concurrency.py): the execute invocations one user's calls may run in at once (None: half
+    # the execute mapping's maximum concurrency), and the longest a message for a busy agent or user waits
+    max_invocations_per_user: int | None = Field(default=None, ge=1, le=1000)
+    concurrency_wait_cap_seconds: int = Field(default=30, ge=1, le=900)
     default_max_attempts: int = Field(default=3, ge=1, le=10)
     checkpoint_timeout_seconds: int = Field(default=24 * 3600, ge=1)
 

@@ -1,13 +1,15 @@
 """The admin page (seed 004 "Review Checkpoints in Admin UI"): static files served by the checkpoints function.
 
-``GET /admin`` answers ``index.html``; ``GET /admin/<file>`` answers only the page's own files and
-``config.json`` (built from the environment, so the page needs no build step). The routes are public;
-every data call the page makes carries the admin's Cognito IdToken.
+``GET /admin`` answers ``index.html``; ``GET /admin/<file>`` answers only the page's own files (its stylesheet and
+its ES modules, listed in ``STATIC_FILES``) and ``config.json`` (built from the environment, so the page needs no
+build step). The routes are public; every data call the page makes carries the admin's Cognito IdToken.
 
 Environment:
     ADMIN_CLIENT_ID         the user pool app client (public, ALLOW_USER_PASSWORD_AUTH)
     ADMIN_COGNITO_ENDPOINT  Cognito IdP endpoint; default ``https://cognito-idp.{AWS_REGION}.amazonaws.com/``
     ADMIN_API_BASE          where the API lives; default "" (same origin)
+    ADMIN_REALTIME_URL      the WebSocket API (ws:// or wss://); default "": the page derives
+                            ``ws(s)://<API host>/api/realtime`` (the local gateway upgrades on its own port)
     ADMIN_PAGE_DIR          folder holding the page's files; default: see ``page_dir()``
 """
 
@@ -29,13 +31,31 @@ router = Router()
 
 PAGE_FOLDER = "admin_page"
 REPO_PAGE_PATH = Path("functions") / "checkpoints" / PAGE_FOLDER
+JAVASCRIPT = "text/javascript; charset=utf-8"  # ES modules too: a module script needs a JavaScript MIME type
+# app.js is the entry module; the others are the modules it imports (one per tab, plus the shared core)
+PAGE_MODULES = (
+    "app.js",
+    "core.js",
+    "render.js",
+    "dialog.js",
+    "checkpoints.js",
+    "jobs.js",
+    "agents.js",
+    "worker.js",
+    "stats.js",
+    "dead-letters.js",
+    "audit.js",
+    "realtime.js",
+)
 STATIC_FILES = {
     "index.html": "text/html; charset=utf-8",
-    "app.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
+    **dict.fromkeys(PAGE_MODULES, JAVASCRIPT),
 }
 # Paths that open the page itself (seed 004 links to /admin/agent-checkpoints); the page picks the tab.
-PAGE_ALIASES = frozenset({"index.html", "agent-checkpoints", "checkpoints", "jobs", "worker", "stats"})
+PAGE_ALIASES = frozenset(
+    {"index.html", "agent-checkpoints", "checkpoints", "jobs", "agents", "worker", "stats", "dead-letters", "audit"}
+)
 
 
 def page_dir() -> Path:
@@ -63,13 +83,14 @@ def page_config() -> dict[str, str]:
         "apiBase": os.environ.get("ADMIN_API_BASE", "").rstrip("/"),
         "cognitoEndpoint": cognito_endpoint(),
         "clientId": os.environ.get("ADMIN_CLIENT_ID", ""),
+        "realtimeUrl": os.environ.get("ADMIN_REALTIME_URL", "").rstrip("/"),
     }
 
 
-def _origin(url: str) -> str | None:
-    """``scheme://host[:port]`` of a URL, or None when it is not a plain http(s) URL (kept out of the CSP)."""
+def _origin(url: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
+    """``scheme://host[:port]`` of a URL, or None when its scheme is not one of ``schemes`` (kept out of the CSP)."""
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if parts.scheme not in schemes or not parts.netloc:
         return None
     if any(char in parts.netloc for char in " ;,'\"\\"):
         return None
@@ -82,6 +103,10 @@ def security_headers(config: dict[str, str]) -> dict[str, str]:
         origin = _origin(url) if url else None
         if origin and origin not in connect:
             connect.append(origin)
+    # The page's WebSocket: its exact origin when configured; a derived same-host URL is covered by 'self'.
+    realtime = _origin(config["realtimeUrl"], ("ws", "wss")) if config["realtimeUrl"] else None
+    if realtime:
+        connect.append(realtime)
     policy = (
         f"default-src 'self'; connect-src {' '.join(connect)}; img-src 'self' data:; style-src 'self'; "
         "script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"

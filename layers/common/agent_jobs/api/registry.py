@@ -18,8 +18,11 @@ from agent_jobs.services import services
 
 router = Router()
 TAGS = ["admin: agents"]
+WINDOW_PATTERN = r"^(?:(?:[1-9]|[1-9][0-9]|[1-6][0-9]{2}|7[01][0-9]|720)h|(?:[1-9]|[12][0-9]|30)d)$"
 Window = Annotated[
-    str | None, Query(pattern=r"^\d{1,4}[hd]$", max_length=5, description="1h to 30d, e.g. 24h (default) or 7d")
+    str | None,
+    # exactly 1h…720h or 1d…30d, so every window the schema allows is one the scorecard serves
+    Query(pattern=WINDOW_PATTERN, max_length=4, description="1h to 30d, e.g. 24h (default) or 7d"),
 ]
 
 

@@ -39,7 +39,7 @@ def webhook_service() -> WebhookService:
     "POST",
     "/api/webhooks",
     ok=(201, CreatedWebhookEnvelope),
-    errors=(403, 409),
+    errors=(409,),
     summary="Subscribe a URL to job events (the signing secret is in this answer only)",
     tags=TAGS,
 )

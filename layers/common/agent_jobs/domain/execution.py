@@ -8,6 +8,10 @@ answered; the sweeper fails only attempts whose lease expired, so time spent que
 Nothing that goes wrong after the claim may vanish: a redelivery of a claimed attempt is dropped, so a
 failure either gives the claim back (the agent was never called: the redelivery runs the attempt) or
 settles the job with the real reason (the agent was called, or this was the message's last delivery).
+
+Before the claim the attempt takes its slots (``domain/concurrency.py``): a place in one of the invocations its
+user may run in, and one of its agent's ``maxConcurrency`` slots. A message that finds either full is not
+failed: :func:`execute` answers :class:`~agent_jobs.domain.concurrency.Deferred` and the message waits.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ from typing import Any
 
 import httpx
 
-from agent_jobs.domain import events
+from agent_jobs.domain import concurrency, events
 from agent_jobs.domain.async_attempts import callback_url, park
+from agent_jobs.domain.concurrency import Deferred, Hold, UserGate
 from agent_jobs.domain.lifecycle import apply, make_log
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import AgentCallError, Conflict
@@ -84,6 +89,7 @@ class _Progress:
     """How far a claimed attempt got: decides whether a failure may give the claim back."""
 
     agent_called: bool = False
+    parked: bool = False  # an async agent accepted the attempt: its agent slot stays held until it settles
 
 
 async def execute(
@@ -93,31 +99,48 @@ async def execute(
     *,
     deadline: float,
     last_try: bool = False,
-) -> None:
+    gate: UserGate | None = None,
+) -> Deferred | None:
     """Runs the message's attempt. ``deadline``: the ``time.monotonic()`` instant by which the agent call must
-    be over (:func:`call_deadline`); ``last_try``: SQS moves the message to its DLQ if this delivery fails."""
+    be over (:func:`call_deadline`); ``last_try``: SQS moves the message to its DLQ if this delivery fails;
+    ``gate``: the invocation's per-user fairness (None: no user limit). Answers :class:`Deferred` when the
+    attempt must wait for its user or its agent (nothing was written for it), else None."""
     job = await asyncio.to_thread(current_job, services, message)
     if job is None:
-        return
+        return None
+    if job.dispatched_attempt >= job.attempt:
+        logger.info("duplicate execute message: attempt already sent", extra={"job_id": job.id})
+        return None
     try:  # before the claim: a throttle here only costs a redelivery
         agent = await asyncio.to_thread(services.agents.get, job.assigned_agent_id or "")
     except Exception as exc:
         if not last_try:
             raise
         await asyncio.to_thread(_fail, services, job, message, f"reading the agent failed: {_describe(exc)}")
-        return
+        return None
     if agent is None or agent.status != AgentStatus.ACTIVE:
         await asyncio.to_thread(_fail, services, job, message, f"agent {job.assigned_agent_id} is not active")
-        return
+        return None
+    if gate is not None and not await gate.admit(job.user_id):
+        return Deferred(f"user {job.user_id} has calls running in {gate.capacity} execute invocations")
     lease = lease_seconds(agent, services.settings, deadline - time.monotonic())
+    hold = await asyncio.to_thread(concurrency.acquire_agent_slot, agent, job, lease)
+    if hold is None:
+        return Deferred(f"agent {agent.id} has {agent.max_concurrency} calls in flight (maxConcurrency)")
     claimed = await asyncio.to_thread(_claim, services, job, message, lease)
     if claimed is None:
-        return
+        if hold.fresh:  # taken for a duplicate: the attempt's own delivery holds (or held) another
+            await asyncio.to_thread(concurrency.release, hold)
+        return None
     progress = _Progress()
     try:
-        await _run(services, client, claimed, agent, message, deadline, progress)
+        await _run(services, client, claimed, agent, message, deadline, progress, hold)
     except Exception as exc:
         await asyncio.to_thread(_settle_unexpected, services, claimed, message, exc, progress, last_try)
+    finally:
+        if not progress.parked:  # the call is over (answered, failed or never made): the agent slot frees now
+            await asyncio.to_thread(concurrency.release, hold)
+    return None
 
 
 async def _run(
@@ -128,6 +151,7 @@ async def _run(
     message: StepMessage,
     deadline: float,
     progress: _Progress,
+    hold: Hold,
 ) -> None:
     payload = agent_request(job, services.settings)
     target = AgentTarget(
@@ -154,9 +178,26 @@ async def _run(
         return
     events.agent_called(job.job_type, latency_ms=answer.latency_ms, ok=True)
     if answer.accepted:  # an async agent took it: the job waits for its callback, holding no Lambda
-        await asyncio.to_thread(park, services, job, agent, datetime.now(UTC))
+        progress.parked = await asyncio.to_thread(_park, services, job, agent, hold)
         return
     await asyncio.to_thread(_hand_to_judge, services, job, message, payload, answer.output, answer.latency_ms)
+
+
+def _park(services: Services, job: Job, agent: Agent, hold: Hold) -> bool:
+    """Parks the accepted attempt, its agent slot kept until the end of its run. Whether the slot stays held:
+    not when the attempt is already over (its callback was faster, or a cancel came first) — then it frees now.
+    A cancel between the read below and its own write leaves the slot held until the end of the run."""
+    kept = hold.slot is None or concurrency.keep_for_run(hold, agent, job.claimed_at)
+    park(services, job, agent, datetime.now(UTC))
+    if hold.slot is None or not kept:
+        return kept
+    now = services.jobs.get(job.id)
+    return (
+        now is not None
+        and now.status == JobStatus.IN_PROGRESS
+        and now.attempt == job.attempt
+        and now.waiting_for == "agent"
+    )
 
 
 def _claim(services: Services, job: Job, message: StepMessage, lease: float) -> Job | None:
@@ -227,7 +268,10 @@ def _hand_to_judge(
 
 def hand_to_judge(services: Services, job: Job, task_token: str | None) -> None:
     """The attempt's answer is stored: a workflow's Execute step ends (its next step is the judge's), a plain
-    job goes to the validate queue. The same for a sync answer and an async agent's completion callback."""
+    job goes to the validate queue. The same for a sync answer and an async agent's completion callback (whose
+    attempt then gives its agent slot back: it is no longer in flight)."""
+    if job.answered_attempt == job.attempt:  # answered by callback (a sync answer gave its slot back already)
+        concurrency.release_attempt(job)
     if task_token:
         workflow.report_success(task_token, {"agentAnswered": True})
     else:

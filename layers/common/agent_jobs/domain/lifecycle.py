@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent_jobs.domain.concurrency import attempt_ended
 from agent_jobs.domain.events import job_settled, job_transitioned
 from agent_jobs.domain.transitions import JobEvent, rule_for
 from agent_jobs.models.base import utc_now
@@ -85,6 +86,8 @@ def apply_steps(jobs: JobRepository, job: Job, steps: list[Step], *, actor: str 
         job_transitioned(before, settled, event)
         if isinstance(jobs, JobRepository):  # a stand-in store (unit tests) has no tables for the counters
             job_settled(before, settled, event, log.message or "")
+    if isinstance(jobs, JobRepository):
+        attempt_ended(job, updated)  # a parked async attempt that this ends frees its agent slot
     return updated
 
 

@@ -7,6 +7,12 @@ The check is one try (no retries: an onboarding probe should see the agent as a 
 registers or changes the agent. Its result is stored on the agent; an agent whose last check failed is not
 auto-assigned (``domain/assignment.shortlist``). The request carries ``"check": true`` and a ``jobId`` that
 starts with ``check-``, so an agent (and its logs) can tell a probe from a job.
+
+An agent registered with ``mode: async`` may answer the check as it answers a job: **202 Accepted** passes
+("accepted asynchronously"; its outputSchema is then checked on its first real answer), and a 200 with its
+output is checked against its outputSchema as a sync agent's is. The check carries no ``callbackUrl``: there
+is no job to report to, and an async agent given none answers at once (``examples/agents``) or accepts it
+with nowhere to call back — either way nothing reaches the callback route.
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ from agent_jobs.domain import audit
 from agent_jobs.domain.auth import Principal
 from agent_jobs.errors import AgentCallError
 from agent_jobs.integrations.agent_client import AgentTarget, call_agent, new_http_client
-from agent_jobs.models.agents import Agent, AgentCheck
+from agent_jobs.models.agents import Agent, AgentCheck, AgentMode
 from agent_jobs.models.base import utc_now
 from agent_jobs.repositories.registry import RegistryRepository
 from agent_jobs.settings import Settings
@@ -124,7 +130,8 @@ def sample_input(schema: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def check_request(agent: Agent, sample: dict[str, Any]) -> dict[str, Any]:
-    """The body of a check call: the job request's shape (DESIGN.md §5), marked as a check."""
+    """The body of a check call: the job request's shape (DESIGN.md §5) without ``callbackUrl``, marked as a
+    check."""
     return {
         "jobId": f"check-{uuid.uuid4().hex}",
         "attempt": 0,
@@ -144,7 +151,8 @@ async def _call(settings: Settings, agent: Agent) -> AgentCheck:
         return AgentCheck(passed=False, reason=f"{exc}; give the schema an `examples` entry", checked_at=utc_now())
     timeout = min(agent.timeout_seconds, settings.agent_check_timeout_seconds)
     one_try = settings.model_copy(update={"agent_max_retries": 0})
-    target = AgentTarget(agent.id, agent.endpoint_url, agent.secret, timeout, agent.output_schema)
+    accepts_async = agent.mode == AgentMode.ASYNC
+    target = AgentTarget(agent.id, agent.endpoint_url, agent.secret, timeout, agent.output_schema, accepts_async)
     payload = check_request(agent, sample)
     async with new_http_client(one_try) as client:
         try:
@@ -152,6 +160,14 @@ async def _call(settings: Settings, agent: Agent) -> AgentCheck:
             answer = await call_agent(client, target, payload, settings=one_try, message_id=payload["jobId"])
         except AgentCallError as exc:
             return AgentCheck(passed=False, reason=f"check call failed: {exc}"[:1000], checked_at=utc_now())
+    if answer.accepted:  # only an async agent's 202 gets here (a sync agent's is refused by the client)
+        return AgentCheck(
+            passed=True,
+            reason=f"accepted asynchronously (202) in {answer.latency_ms:.0f} ms; its outputSchema is checked "
+            "when it answers 200",
+            latency_ms=round(answer.latency_ms, 1),
+            checked_at=utc_now(),
+        )
     matched = "matches its outputSchema" if agent.output_schema else "is a JSON object (no outputSchema declared)"
     return AgentCheck(
         passed=True,

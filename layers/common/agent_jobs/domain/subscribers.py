@@ -28,9 +28,7 @@ from agent_jobs.models.webhooks import DeliveryMessage, DeliveryStatus, StoredDe
 from agent_jobs.observability import logger
 from agent_jobs.repositories.jobs import JobRepository
 from agent_jobs.repositories.realtime import RealtimeRepository
-from agent_jobs.repositories.tables import bind_tables
 from agent_jobs.repositories.webhooks import ALL_WEBHOOKS, DeliveryRepository, WebhookRepository
-from agent_jobs.settings import get_settings
 
 
 def delivery_id(event: Event, subscription_id: str, position: int) -> str:
@@ -100,8 +98,9 @@ def deliver(events: list[Event]) -> None:
     """Tells every subscriber about ``events`` (a batch, in stream order)."""
     if not events:
         return
-    settings = get_settings()
-    bind_tables(settings)
+    from agent_jobs.services import services  # the process's wiring: binds the tables once, not per batch
+
+    settings = services().settings
     queued = queue_webhooks(events, WebhookRepository(), DeliveryRepository())
     frames = 0
     if connections.enabled():

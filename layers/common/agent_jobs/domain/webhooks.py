@@ -12,7 +12,7 @@ import secrets
 from typing import Any
 
 from agent_jobs.domain.auth import Principal
-from agent_jobs.errors import BadRequest, Conflict, Forbidden, NotFound, UnsafeUrlError
+from agent_jobs.errors import BadRequest, Conflict, NotFound, UnsafeUrlError
 from agent_jobs.integrations import webhook_queue
 from agent_jobs.integrations.signing import SECRET_PREFIX
 from agent_jobs.integrations.ssrf import check_url
@@ -68,7 +68,8 @@ class WebhookService:
     # --- subscriptions ----------------------------------------------------------------------------
     def create(self, principal: Principal, request: CreateWebhookRequest) -> Subscription:
         if request.scope is WebhookScope.ALL and not principal.is_admin:
-            raise Forbidden("scope all needs the admins group")
+            # 400 naming the field, not 403: the route is open to every user, only this value is not
+            raise BadRequest("scope all needs the admins group", field="scope")
         self.check_url(request.url, "url")
         if len(self.list(principal)) >= self.settings.webhook_max_subscriptions:
             raise Conflict(

@@ -4,13 +4,13 @@ requests, and the answers of those routes (they drive the OpenAPI document)."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, field_validator, model_validator
 
 from agent_jobs.catalog import QUEUES
 from agent_jobs.models.agents import AgentCheck
-from agent_jobs.models.base import ApiModel, JsonInt, RequestModel, json_size
+from agent_jobs.models.base import ApiModel, OptionalJsonInt, RequestModel, json_size
 from agent_jobs.models.envelopes import AgentView, Envelope
 from agent_jobs.models.jobs import JOB_TYPE_PATTERN
 
@@ -39,8 +39,8 @@ class ImportAgentRequest(RequestModel):
     card_url: str | None = Field(default=None, min_length=8, max_length=2048)
     secret: str = Field(min_length=16, max_length=256, repr=False)
     job_types: list[str] | None = Field(default=None, max_length=50)
-    timeout_seconds: float | None = Field(default=None, gt=0, le=120)
-    max_concurrency: JsonInt | None = Field(default=None, ge=1, le=1000)
+    timeout_seconds: float | None = Field(default=None, ge=0.1, le=120)  # as on an agent: DynamoDB stores no 5e-324
+    max_concurrency: OptionalJsonInt = Field(default=None, ge=1, le=1000, description="calls in flight at once")
 
     @field_validator("card")
     @classmethod
@@ -65,22 +65,18 @@ class ImportAgentRequest(RequestModel):
 
 
 class ReplayRequest(RequestModel):
-    queue: str = Field(description=f"the queue whose dead letters go back to it: one of {', '.join(QUEUE_KEYS)}")
-    ids: list[str] | None = Field(default=None, max_length=MAX_REPLAY_IDS, description="message ids (all: omit)")
+    queue: str = Field(
+        description="the queue whose dead letters go back to it", json_schema_extra={"enum": list(QUEUE_KEYS)}
+    )
+    ids: list[Annotated[str, Field(min_length=1, max_length=128)]] | None = Field(
+        default=None, max_length=MAX_REPLAY_IDS, description="message ids (all: omit)"
+    )
 
     @field_validator("queue")
     @classmethod
     def _known_queue(cls, value: str) -> str:
         if value not in QUEUE_KEYS:
             raise ValueError(f"queue must be one of {', '.join(QUEUE_KEYS)}")
-        return value
-
-    @field_validator("ids")
-    @classmethod
-    def _ids(cls, value: list[str] | None) -> list[str] | None:
-        for item in value or []:
-            if not 0 < len(item) <= 128:
-                raise ValueError("ids entries are 1-128 characters")
         return value
 
 

@@ -19,6 +19,9 @@ def _stored(value: Any) -> Any:
 
 class AgentRepository:
     def get(self, agent_id: str) -> Agent | None:
+        """The agent, or None — also for an empty id (a job with no agent yet), which DynamoDB refuses as a key."""
+        if not agent_id:
+            return None
         try:
             return to_entity(AgentRecord.get(agent_id), Agent)
         except AgentRecord.DoesNotExist:
