@@ -474,3 +474,21 @@ def test_a_deadline_already_too_close_calls_nothing(agent: AgentServer) -> None:
     assert error.attempts == 0
     assert left > 0
     assert agent.requests_to("/fast?t=deadline-gone") == []
+
+
+def test_no_schema_check_of_ours_fetches_a_remote_ref() -> None:
+    """The inputs of a job, the judge's auto-assign check and the onboarding sample all apply agents' schemas:
+    one untrusted validator serves them, so none follows a remote ``$ref`` (it is a problem, not a request)."""
+    from agent_jobs.domain.onboarding import NoSample, sample_input
+    from agent_jobs.domain.schemas import schema_errors
+    from agent_jobs.integrations.judge import _schema_error
+
+    server = LoopbackServer(("127.0.0.1", 0), _SchemaHost)
+    server.fetched = []  # type: ignore[attr-defined]
+    with BackgroundServer(server, name="schema-host") as host:
+        schema = {"type": "object", "properties": {"a": {"$ref": f"http://127.0.0.1:{host.port}/schema.json"}}}
+        assert "cannot be applied" in schema_errors({"a": 1}, schema)[0]
+        assert "cannot be applied" in (_schema_error(schema, {"a": 1}) or "")
+        with pytest.raises(NoSample, match="cannot be applied"):
+            sample_input({**schema, "required": ["a"]})
+    assert server.fetched == []  # type: ignore[attr-defined]

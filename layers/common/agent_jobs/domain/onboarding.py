@@ -21,10 +21,9 @@ import asyncio
 import uuid
 from typing import Any
 
-from jsonschema.validators import validator_for
-
 from agent_jobs.domain import audit
 from agent_jobs.domain.auth import Principal
+from agent_jobs.domain.schemas import schema_errors
 from agent_jobs.errors import AgentCallError
 from agent_jobs.integrations.agent_client import AgentTarget, call_agent, new_http_client
 from agent_jobs.models.agents import Agent, AgentCheck, AgentMode
@@ -120,10 +119,9 @@ def sample_input(schema: dict[str, Any] | None) -> dict[str, Any]:
     if not schema:
         return {"text": _SAMPLE_TEXT}
     value = _sample(schema, 0)
-    errors = sorted(validator_for(schema)(schema).iter_errors(value), key=lambda e: list(e.path))
-    if errors:
-        where = "/".join(str(part) for part in errors[0].path) or "(root)"
-        raise NoSample(f"no sample input fits the inputSchema at {where}: {errors[0].message[:200]}")
+    problems = schema_errors(value, schema, limit=1)
+    if problems:
+        raise NoSample(f"no sample input fits the inputSchema at {problems[0][:200]}")
     if not isinstance(value, dict):
         raise NoSample("the inputSchema does not describe a JSON object")
     return value

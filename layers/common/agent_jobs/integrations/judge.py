@@ -25,11 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from jsonschema import Draft202012Validator, SchemaError
+from jsonschema import SchemaError
 from jsonschema.exceptions import best_match
-from jsonschema.validators import validator_for
 from pydantic import BaseModel, Field, create_model
 
+from agent_jobs.domain.schemas import untrusted_validator
 from agent_jobs.errors import JudgeUnavailable
 from agent_jobs.integrations.pricing import Usage
 from agent_jobs.observability import logger
@@ -308,12 +308,12 @@ def combine_parts(criteria: Sequence[str], parts: Sequence[PartVerdict]) -> Verd
 
 
 def _schema_error(schema: dict[str, Any], instance: Any) -> str | None:
-    cls = validator_for(schema, default=Draft202012Validator)
     try:
-        cls.check_schema(schema)
+        error = best_match(untrusted_validator(schema).iter_errors(instance))
     except SchemaError as exc:
         return f"the inputSchema is invalid: {exc.message}"
-    error = best_match(cls(schema).iter_errors(instance))
+    except Exception as exc:  # a $ref loop, a dangling or remote $ref: never fetched, never raised
+        return f"the inputSchema cannot be applied ({type(exc).__name__})"
     return None if error is None else f"at {error.json_path}: {error.message[:200]}"
 
 
