@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 from typing import Any
 
+from examples.agents.definitions import AGENTS
 from local.cognito import DEMO_USERS
 
 
@@ -46,7 +47,7 @@ def render(state: dict[str, Any], state_file: Path) -> str:
         f"  Real time        {_localhost(state['realtimeUrl'])}?token=…   (WebSocket: job events as they happen)",
         f"  AWS endpoint     {aws}   (moto: DynamoDB, SQS, Step Functions, Cognito, CloudWatch, Lambda)",
         f"                   e.g. aws --endpoint-url {aws} --region {state['region']} sqs list-queues",
-        f"  Example agents   {state['agentsUrl']}   (simple-task, code-generation, data-processing — registered)",
+        f"  Example agents   {state['agentsUrl']}   ({', '.join(agent.job_type for agent in AGENTS)} — registered)",
         f"  {state['judge']['description']}",
         f"  Scheduled        metrics/sweeper every {state['scheduleSeconds']:g} s; "
         f"CloudWatch dashboard {state['dashboard']!r}",
