@@ -187,9 +187,10 @@ def test_5xx_is_unavailable_after_the_client_retries(server: OpenAICompatServer)
 def test_timeout_is_unavailable_within_bounded_time(server: OpenAICompatServer) -> None:
     started = time.perf_counter()
     with pytest.raises(JudgeUnavailable, match="timed out"):
-        evaluate(server, timeout=0.4, max_retries=1)
-    assert time.perf_counter() - started < 3
-    assert len(server.requests) == 2
+        evaluate(server, timeout=1.0, max_retries=1)
+    assert time.perf_counter() - started < 6  # two tries of 1 s and a backoff: never the reply's 10 s
+    # at most the one retry asked for (a loaded machine may time a try out before the server has read it)
+    assert 1 <= len(server.requests) <= 2
 
 
 def test_unreachable_judge_is_unavailable() -> None:
