@@ -44,10 +44,12 @@ PUBLIC_ROUTE_REASON = (
 
 
 @jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    def __init__(self, log_group: logs.ILogGroup) -> None:
+class AccessLogSettings:
+    """A stage's JSON access log into ``log_group`` (the HTTP API's and the WebSocket API's own formats)."""
+
+    def __init__(self, log_group: logs.ILogGroup, log_format: dict[str, str]) -> None:
         self._destination = apigwv2.LogGroupLogDestination(log_group)
-        self._format = apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT))
+        self._format = apigw.AccessLogFormat.custom(json.dumps(log_format))
 
     @property
     def destination(self) -> apigwv2.IAccessLogDestination:
@@ -75,7 +77,7 @@ class Api(Construct):
             stage_name="$default",
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=c.API_THROTTLE_RATE, burst_limit=c.API_THROTTLE_BURST),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=AccessLogSettings(self.access_logs, ACCESS_LOG_FORMAT),
         )
         self.routes: dict[tuple[str, str], apigwv2.HttpRoute] = {}
 

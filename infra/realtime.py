@@ -10,12 +10,9 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import aws_cdk as cdk
-import jsii
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_apigatewayv2_authorizers as authorizers
 from aws_cdk import aws_apigatewayv2_integrations as integrations
@@ -25,6 +22,7 @@ from constructs import Construct
 
 from agent_jobs.catalog import REALTIME_FUNCTION
 from infra import constants as c
+from infra.api import AccessLogSettings
 from infra.auth import Auth
 from infra.config import StackConfig
 from infra.nag import PUBLIC_ROUTE, acknowledge
@@ -54,21 +52,6 @@ MANAGE_REASON = (
     "execute-api:ManageConnections on this stage's @connections/*: a frame goes to whichever connection "
     "subscribed, and connection ids are made by API Gateway at connect time, so no narrower resource exists."
 )
-
-
-@jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._destination = apigwv2.LogGroupLogDestination(log_group)
-        self._format = apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FORMAT))
-
-    @property
-    def destination(self) -> apigwv2.IAccessLogDestination:
-        return self._destination
-
-    @property
-    def format(self) -> apigw.AccessLogFormat:
-        return self._format
 
 
 class Realtime(Construct):
@@ -112,7 +95,7 @@ class Realtime(Construct):
             stage_name=STAGE,
             auto_deploy=True,
             throttle=apigwv2.ThrottleSettings(rate_limit=c.API_THROTTLE_RATE, burst_limit=c.API_THROTTLE_BURST),
-            access_log_settings=_AccessLogSettings(self.access_logs),
+            access_log_settings=AccessLogSettings(self.access_logs, ACCESS_LOG_FORMAT),
         )
         for route in self.api.node.find_all():
             if isinstance(route, apigwv2.CfnRoute) and route.route_key != "$connect":

@@ -65,12 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         state = read_state(args.state_file)
-        pool = UserPool(
-            pool_id=state["userPoolId"],
-            client_id=state["clientId"],
-            region=state["region"],
-            endpoint_url=state["awsEndpointUrl"],
-        )
+        pool = UserPool.of_stack(state)
         created = create_client(pool, args.name, [s for part in args.scope or DEFAULT_SCOPES for s in part.split()])
     except NoStack as exc:
         print(exc, file=sys.stderr)

@@ -47,6 +47,11 @@ class UserPool:
     region: str
     endpoint_url: str
 
+    @classmethod
+    def of_stack(cls, state: dict[str, Any]) -> UserPool:
+        """The pool of a running local stack, from its state file (``.local/stack.json``)."""
+        return cls(state["userPoolId"], state["clientId"], state["region"], state["awsEndpointUrl"])
+
     @property
     def issuer(self) -> str:
         """The ``iss`` of the pool's tokens (moto signs them with Cognito's real issuer format)."""

@@ -28,12 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         state = read_state(args.state_file)
-        pool = UserPool(
-            pool_id=state["userPoolId"],
-            client_id=state["clientId"],
-            region=state["region"],
-            endpoint_url=state["awsEndpointUrl"],
-        )
+        pool = UserPool.of_stack(state)
         known = (state.get("passwords") or {}).get(args.username)
         password = ensure_user(pool, args.username, known, admin=args.admin)
         result = sign_in(pool, args.username, password)
