@@ -24,7 +24,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy layers/common functions infra local examples bench
+	$(VENV)/bin/mypy layers/common functions infra local examples bench cli
 
 unit: install
 	$(PY) -m pytest tests/unit

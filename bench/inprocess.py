@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import math
 import os
 import threading
 import time
@@ -56,6 +57,13 @@ class Invocation:
     failures: int = 0
     calls: dict[str, float] = field(default_factory=dict)  # AWS calls by kind
     kinds: list[str] = field(default_factory=list)  # message kinds of a batch
+    # what the invocation itself billed besides Lambda (its own AWS calls and stdout)
+    wru: float = 0.0
+    rru: float = 0.0
+    sqs_requests: float = 0.0  # 64 KB chunks of what it sent, 1 per other request
+    event_bridge_entries: float = 0.0  # PutEvents entries (each 64 KB chunk is one event)
+    log_bytes: float = 0.0
+    emf_bytes: float = 0.0
 
 
 def serialize_moto() -> None:
@@ -127,6 +135,7 @@ class Platform:
         module = importlib.import_module(f"functions.{function}.handler")
         meter = self.meter
         mark = meter.snapshot() if meter else 0
+        printed = _printed(function)
         overhead = meter.overhead_cpu.get(function, 0.0) if meter else 0.0
         bucket: list[float] = []
         token = thread_cpu.cpu_bucket.set(bucket)
@@ -152,7 +161,13 @@ class Platform:
                 aws_cpu_seconds=aws_cpu,
                 failures=failures,
                 calls=_call_kinds(calls),
-                kinds=[json.loads(r["body"]).get("kind", "?") for r in records],
+                kinds=[json.loads(r["body"]).get("kind", "?") for r in records if "body" in r],
+                wru=sum(c.wru for c in calls),
+                rru=sum(c.rru for c in calls),
+                sqs_requests=sum(sqs_request_units(c) for c in calls if c.service == "sqs"),
+                event_bridge_entries=sum(event_units(c) for c in calls if c.service == "eventbridge"),
+                log_bytes=_printed(function)[0] - printed[0],
+                emf_bytes=_printed(function)[1] - printed[1],
             )
         )
         return result
@@ -230,6 +245,38 @@ class Platform:
         if messages:
             self.consume(key, messages, sqs=sqs)
         return len(messages)
+
+
+SQS_CHUNK = 64 * 1024  # SQS and EventBridge bill every 64 KB of a payload as one request or event
+
+
+def sqs_request_units(call: Any) -> int:
+    """Billed SQS requests of one call: its payload's 64 KB chunks for a send or a receive, else 1."""
+    if call.operation == "SendMessage":
+        size = len(str(call.params.get("MessageBody", "")).encode())
+    elif call.operation == "SendMessageBatch":
+        size = sum(len(str(e.get("MessageBody", "")).encode()) for e in call.params.get("Entries", []))
+    elif call.operation == "ReceiveMessage":
+        size = sum(len(m["Body"].encode()) for m in call.response.get("Messages") or [])
+    else:
+        return 1
+    return max(1, math.ceil(size / SQS_CHUNK))
+
+
+def event_units(call: Any) -> int:
+    """Billed EventBridge events of one PutEvents call."""
+    if call.operation != "PutEvents":
+        return 0
+    return sum(max(1, math.ceil(len(json.dumps(e).encode()) / SQS_CHUNK)) for e in call.params.get("Entries", []))
+
+
+def _printed(function: str) -> tuple[int, int]:
+    """(log bytes, EMF bytes) the function has printed so far."""
+    totals = capture.install().totals()
+    return (
+        int(totals["logs"].get(function, {}).get("bytes", 0)),
+        int(totals["emf"].get(function, {}).get("bytes", 0)),
+    )
 
 
 def _call_kinds(calls: list[Any]) -> dict[str, float]:

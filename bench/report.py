@@ -8,6 +8,12 @@ SIMPLE = "simple"
 TRICKLE = "simple, batches of 1 (trickle load)"
 ONE_CHECKPOINT = "1 checkpoint (code-generation)"
 THREE_CHECKPOINTS = "3 checkpoints (three-step)"
+HEADLINE_KEYS = (
+    "costPerMillionSimpleJobsUsd",
+    "costPerMillionSimpleJobsAt10MPerMonthUsd",
+    "costPerMillionCheckpointJobsAt10MPerMonthUsd",
+    "handlerCpuMsPerSimpleJob",
+)
 
 
 def _usd(value: float | None) -> str:
@@ -31,6 +37,22 @@ def batch_overheads(cost: dict[str, Any]) -> tuple[float | None, float | None]:
         execute["billedSeconds"] / execute["invocations"] - agent,
         validate["billedSeconds"] / validate["invocations"] - judge,
     )
+
+
+def headline(sections: dict[str, Any]) -> dict[str, Any]:
+    """The top-level figures of results.json, from the sections (a partial run: the merged ones)."""
+    cost = sections.get("cost", {})
+    found: dict[str, Any] = {key: cost.get(key) for key in HEADLINE_KEYS}
+    found["coldStartWorstRatio"] = sections.get("cold_start", {}).get("worstRatio")
+    found["costAtLoad"] = cost.get("costAtLoad")
+    return found
+
+
+def without_cost_at_load(name: str, section: dict[str, Any]) -> dict[str, Any]:
+    """The cost section without ``costAtLoad`` (results.json carries it once, at the top)."""
+    if name != "cost" or "costAtLoad" not in section:
+        return section
+    return {key: value for key, value in section.items() if key != "costAtLoad"}
 
 
 def largest_terms(scenario: dict[str, Any], top: int = 3) -> list[dict[str, Any]]:
@@ -66,6 +88,33 @@ def summary(results: dict[str, Any]) -> list[dict[str, Any]]:
         row(
             "largest cost term per simple job",
             f"{first['term']} {_usd(first['usdPerMillionJobs'])}/1M: {first['basis']}",
+        )
+    for name, label, target in (
+        (SIMPLE, "simple jobs", 8.0),
+        (ONE_CHECKPOINT, "1-checkpoint jobs", 45.0),
+    ):
+        loads = (cost.get("costAtLoad") or {}).get(name)
+        if not loads:
+            continue
+        totals = ", ".join(f"{load} {_usd(found['totalUsdPerMillionJobs'])}" for load, found in loads.items())
+        ten = loads.get("10M", {})
+        top = ", ".join(f"{t['key']} {_usd(t['usd_per_million_jobs'])}" for t in ten.get("terms", [])[:3])
+        total = ten.get("totalUsdPerMillionJobs")
+        row(
+            f"cost / 1M {label} at 1M, 10M, 50M jobs a month (all in)",
+            f"{totals} (at 10M: {top})",
+            f"≤ ${target:g} at 10M",
+            None if total is None else total <= target,
+        )
+    if cost.get("handlerCpuMsPerSimpleJob") is not None:
+        by_function = cost["scenarios"][SIMPLE]["usagePerJob"]["lambda"]["handlerCpuMsByFunction"]
+        row(
+            "handlers' own CPU per simple job (in-process, AWS calls excluded)",
+            f"{cost['handlerCpuMsPerSimpleJob']} ms ("
+            + ", ".join(f"{fn} {ms}" for fn, ms in sorted(by_function.items(), key=lambda kv: -kv[1]))
+            + ")",
+            "≤ 20 ms",
+            cost["handlerCpuMsPerSimpleJob"] <= 20,
         )
     if "error" in cost:
         row("cost", f"failed: {cost['error']}")
@@ -155,6 +204,18 @@ def table(output: dict[str, Any]) -> str:
                 lines.append(
                     f"  {line['service']:<16} {line['key']:<20} {_usd(line['usd_per_million_jobs']):>10}  {line['basis']}"
                 )
+    for name, loads in (output.get("costAtLoad") or {}).items():
+        for load, found in loads.items():
+            lines.append(
+                f"\ncost per million jobs, {name}, at {load} jobs a month: {_usd(found['totalUsdPerMillionJobs'])} "
+                f"(fixed: {_usd(found['fixedUsdPerMonth'])} a month)"
+            )
+            for term in found["terms"]:
+                if term["usd_per_million_jobs"] >= 0.05:
+                    lines.append(
+                        f"  {term['service']:<16} {term['key']:<20} {_usd(term['usd_per_million_jobs']):>10}  "
+                        f"{term['kind']:<6}  {term['basis']}"
+                    )
     machine = output.get("machine", {})
     lines.append(
         f"\nmachine: {machine.get('nproc')} x {machine.get('cpu')}, Python {machine.get('python')}, "

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results.json"
 SECTIONS = ("cold_start", "cost", "slow_agents", "async_wait", "priority", "baseline", "latency")
 TIMEOUT_SECONDS = {
-    "cold_start": 240,
-    "cost": 360,
+    "cold_start": 600,
+    "cost": 600,
     "slow_agents": 120,
     "async_wait": 420,
     "priority": 240,
@@ -62,10 +62,17 @@ def machine() -> dict[str, Any]:
     }
 
 
+def _last_sections(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    sections: dict[str, Any] = json.loads(path.read_text()).get("sections", {})
+    return sections
+
+
 def section_args(name: str, workdir: Path, options: argparse.Namespace, results: dict[str, Any]) -> list[str]:
     args = ["--out", str(workdir / f"{name}.json")]
     if name == "cost":
-        if "cold_start" in results:
+        if (workdir / "cold_start.json").exists():  # this run's, or the last results.json's
             args += ["--cold-start", str(workdir / "cold_start.json")]
         if options.quick:
             args += ["--jobs", "20", "--checkpoint-jobs", "10", "--trickle-jobs", "5"]
@@ -93,9 +100,12 @@ def run_section(name: str, workdir: Path, options: argparse.Namespace, results: 
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)])
     command = [sys.executable, "-m", f"bench.{name}", *section_args(name, workdir, options, results)]
     started = time.monotonic()
-    done = subprocess.run(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, timeout=TIMEOUT_SECONDS[name], check=False
-    )
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, timeout=TIMEOUT_SECONDS[name], check=False
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"timed out after {TIMEOUT_SECONDS[name]} s", "seconds": round(time.monotonic() - started, 1)}
     seconds = round(time.monotonic() - started, 1)
     out = workdir / f"{name}.json"
     if done.returncode != 0 or not out.exists():
@@ -125,21 +135,25 @@ def main(argv: list[str] | None = None) -> int:
     }
     with tempfile.TemporaryDirectory(prefix="bench-") as temporary:
         workdir = Path(temporary)
+        last_cold_start = _last_sections(options.out).get("cold_start", {})
+        if "cold_start" not in wanted and "handlers" in last_cold_start:  # INIT durations for the cost model
+            (workdir / "cold_start.json").write_text(json.dumps(last_cold_start))
         for name in wanted:
             print(f"bench: {name} …", file=sys.stderr, flush=True)
             results[name] = run_section(name, workdir, options, results)
             print(f"bench: {name} done in {results[name]['seconds']} s", file=sys.stderr, flush=True)
     output["machine"]["loadAverageAtEnd"] = [round(x, 2) for x in os.getloadavg()]
     output["durationSeconds"] = round(time.monotonic() - started, 1)
-    output["costPerMillionSimpleJobsUsd"] = results.get("cost", {}).get("costPerMillionSimpleJobsUsd")
-    output["summary"] = report.summary(results)
-    output["sections"] = results
+    sections = results
     if options.only and options.out.exists():  # a partial run keeps the other sections of the last full one
-        previous = json.loads(options.out.read_text())
-        previous.get("sections", {}).update(results)
-        output["sections"] = previous.get("sections", results)
-        output["summary"] = report.summary(output["sections"])
-        output["costPerMillionSimpleJobsUsd"] = output["sections"].get("cost", {}).get("costPerMillionSimpleJobsUsd")
+        last = json.loads(options.out.read_text())
+        sections = last.get("sections", {})
+        if "cost" in sections and last.get("costAtLoad"):  # kept once, at the top
+            sections["cost"]["costAtLoad"] = last["costAtLoad"]
+        sections.update(results)
+    output |= report.headline(sections)
+    output["summary"] = report.summary(sections)
+    output["sections"] = {name: report.without_cost_at_load(name, section) for name, section in sections.items()}
     if options.out.exists() and "realtime" in (last := json.loads(options.out.read_text())):
         output["realtime"] = last["realtime"]  # bench/realtime.py's figures: measured by that script alone
     options.out.write_text(json.dumps(output, indent=2) + "\n")

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 from agent_jobs.catalog import EXECUTE_QUEUE_KEYS, FUNCTIONS, QUEUES
 from agent_jobs.repositories.tables import TABLES
 
-ALL_TABLES = tuple(TABLES)  # Settings fields: jobs_table, job_logs_table, agents_table, checkpoints_table
+TEMPLATES_TABLE = "templates_table"  # job templates: only the jobs API (create_job) reads or writes them
+# The tables the job pipeline touches (Settings fields: jobs_table, job_logs_table, agents_table, ...)
+ALL_TABLES = tuple(setting for setting in TABLES if setting != TEMPLATES_TABLE)
 ALL_QUEUES = tuple(spec.key for spec in QUEUES)
 
 START_EXECUTION = "states:StartExecution"
@@ -39,7 +41,7 @@ ACCESS: dict[str, FunctionAccess] = {
     # Jobs API: stores jobs and their logs, reads agents and checkpoints, queues work, starts workflows;
     # cancel stops the job's execution and ends its checkpoint waits (SendTaskFailure on their tokens).
     "create_job": FunctionAccess(
-        write_tables=ALL_TABLES,
+        write_tables=(*ALL_TABLES, TEMPLATES_TABLE),  # + templates: their API, and jobs made from them
         send_to=(*EXECUTE_QUEUE_KEYS, "validate"),
         state_machine_actions=(START_EXECUTION, TASK_FAILURE),
         execution_actions=(STOP_EXECUTION,),

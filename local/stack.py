@@ -206,6 +206,7 @@ class Stack:
             "docsUrl": f"{gateway.url}/api/docs",
             "realtimeUrl": gateway.realtime_url,
             "adminPageUrl": f"{gateway.url}/admin",
+            "consoleUrl": f"{gateway.url}/app",
             "awsEndpointUrl": endpoint,
             "agentsUrl": agents_url,
             "region": REGION,

@@ -5,11 +5,20 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import admin_jobs, agents, docs, jobs, registry
+from agent_jobs.api import admin_jobs, agents, batch, bulk, docs, jobs, registry, templates
 from agent_jobs.api.app import build_resolver
 from agent_jobs.observability import logger, tracer
 
-app = build_resolver(jobs.router, agents.router, registry.router, admin_jobs.router, docs.router)
+app = build_resolver(
+    jobs.router,
+    bulk.router,
+    batch.router,
+    templates.router,
+    agents.router,
+    registry.router,
+    admin_jobs.router,
+    docs.router,
+)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

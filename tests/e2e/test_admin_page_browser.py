@@ -53,9 +53,9 @@ CHANGES_FEEDBACK = "Browser test: validate the password length before hashing it
 PAGE_DIR = ROOT / "functions" / "checkpoints" / "admin_page"
 PAGE_FILES = {  # what the browser loads to show the sign-in form, and the content type each must have
     "/admin": "text/html",
-    **{f"/admin/{module.name}": "text/javascript" for module in sorted(PAGE_DIR.glob("*.js"))},  # app.js + its modules
-    "/admin/style.css": "text/css",
-    "/admin/config.json": "application/json",
+    **{f"/app/{module.name}": "text/javascript" for module in sorted(PAGE_DIR.glob("*.js"))},  # app.js + its modules
+    "/app/style.css": "text/css",
+    "/app/config.json": "application/json",
 }
 FIRST_PAGE = 20  # the Jobs tab's default "Per page"
 RENDER_SETTLE_MS = 500  # time for a delivered answer's JSON to be parsed and rendered
@@ -388,14 +388,27 @@ def test_a_late_unfiltered_answer_never_replaces_the_filtered_list(
 
 
 def test_a_non_admin_is_refused(tab: Tab, stack: RunningStack, shots: Shots) -> None:
+    """/admin is the console's admin part: a signed-in owner is refused there (no admin tab, no admin panel, no
+    admin request) and offered their own jobs instead (the console is for every user, DESIGN.md §17)."""
     page = tab.page
+    admin_calls: list[str] = []
+    page.on("request", lambda r: admin_calls.append(r.url) if "/api/admin/" in r.url else None)
     sign_in(page, stack, "user")
     expect(page.get_by_test_id("not-admin")).to_be_visible()
     expect(page.get_by_test_id("not-admin")).to_contain_text("Admins only")
     expect(page.get_by_test_id("message")).to_have_text("This page is for admins.")
-    expect(page.locator("#app-view")).to_be_hidden()
-    expect(page.get_by_test_id("tab-checkpoints")).to_be_hidden()
+    for panel in ("checkpoints", "all-jobs", "agents", "worker", "stats", "dead-letters", "audit"):
+        expect(page.locator(f"#panel-{panel}")).to_be_hidden()
+    for tab_name in ("checkpoints", "jobs", "agents", "worker", "stats", "dead-letters", "audit"):
+        expect(page.get_by_test_id(f"tab-{tab_name}")).to_be_hidden()
+    assert admin_calls == []
     shots.take(page, "08-not-admin", "a signed-in non-admin (user) refused")
+
+    page.get_by_test_id("go-to-my-jobs").click()  # the owner's part of the same console
+    expect(page.get_by_test_id("not-admin")).to_be_hidden()
+    expect(page.get_by_test_id("tab-mine")).to_have_attribute("aria-selected", "true")
+    expect(page.locator("#panel-mine")).to_be_visible()
+    assert admin_calls == []
 
     page.get_by_test_id("sign-out").click()
     expect(page.get_by_test_id("username")).to_be_visible()
@@ -716,7 +729,7 @@ def test_every_page_module_is_served_as_javascript(stack: RunningStack, anonymou
         assert response.headers["content-type"].startswith("text/javascript"), module.name
         assert response.text == module.read_text(encoding="utf-8")
     index = anonymous.get("/admin").text
-    assert '<script src="/admin/app.js" type="module">' in index
+    assert '<script src="/app/app.js" type="module">' in index  # absolute: the same from /admin, /app, a deep link
 
 
 def test_agents_show_their_scorecard_mode_and_a_check_run_on_demand(

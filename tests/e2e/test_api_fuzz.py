@@ -44,6 +44,7 @@ CURSOR_ROUTES = [
     "GET /api/admin/jobs",
     "GET /api/admin/agent-checkpoints",
     "GET /api/admin/audit",
+    "GET /api/templates",
 ]
 AGENT_REFERENCE_ROUTES = [
     "POST /api/jobs",

@@ -155,11 +155,13 @@ def test_one_frame_per_event_however_many_subscriptions_match(realtime: Realtime
 
 
 def test_an_expired_token_closes_the_socket_with_4401(realtime: Realtime) -> None:
+    # The subscribe's answer is not awaited: on a loaded machine it may come after the token's 1.5 s have run
+    # out, and then the close is what the test is about anyway.
     with realtime.open("alice", lifetime=1.5) as alice:
-        ask(alice, {"action": "subscribe", "scope": "mine"})
+        alice.send(json.dumps({"action": "subscribe", "scope": "mine"}))
         started = time.monotonic()
         with pytest.raises(ConnectionClosed):
-            while time.monotonic() - started < 10:
+            while time.monotonic() - started < 30:
                 alice.recv(timeout=1)
         assert alice.close_code == 4401
     with pytest.raises(InvalidStatus) as refused:

@@ -1,8 +1,10 @@
-"""The admin page's static routes: the right files, content types, security headers and config."""
+"""The console's static routes (/app, a job's deep link /app/jobs/<id>, and /admin, the admins' way in): the right
+files, content types, security headers and config."""
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -63,7 +65,7 @@ def test_index_is_html_with_the_script_and_security_headers(app: APIGatewayHttpR
     response = get(app, "/admin")
     assert response["statusCode"] == 200
     assert header(response, "content-type").startswith("text/html")
-    assert '<script src="/admin/app.js"' in response["body"]
+    assert '<script src="/app/app.js" type="module">' in response["body"]  # absolute: works from any depth
     assert "<script>" not in response["body"]  # nothing inline: the CSP forbids it
     csp = header(response, "content-security-policy")
     assert "default-src 'self'" in csp
@@ -109,8 +111,18 @@ def test_config_comes_from_the_environment(app: APIGatewayHttpResolver) -> None:
         "cognitoEndpoint": "https://cognito-idp.eu-west-1.amazonaws.com/",
         "clientId": "client-123",
         "realtimeUrl": "",
+        "tokenUrl": "",
     }
     assert header(response, "cache-control") == "no-store"
+
+
+def test_the_cloud_token_endpoint_is_published_for_machine_clients(
+    app: APIGatewayHttpResolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The CLI's client-credentials login finds the hosted UI domain's token endpoint here (issue 18)."""
+    monkeypatch.setenv("ADMIN_COGNITO_DOMAIN", "https://jobs-123.auth.eu-west-1.amazoncognito.com")
+    config = json.loads(get(app, "/admin/config.json")["body"])
+    assert config["tokenUrl"] == "https://jobs-123.auth.eu-west-1.amazoncognito.com/oauth2/token"
 
 
 def test_a_configured_realtime_url_widens_connect_src_to_its_origin_only(
@@ -176,3 +188,75 @@ def test_routes_are_public_behind_the_shared_resolver(monkeypatch: pytest.Monkey
     assert index["statusCode"] == 200
     assert script["statusCode"] == 200
     assert header(script, "content-type").startswith("text/javascript")
+
+
+UNSAFE_DOM = re.compile(r"\.(?:inner|outer)HTML\s*=|insertAdjacentHTML\(|document\.write|\beval\(|new Function\(")
+STRICT_CSP = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+)
+
+
+@pytest.mark.parametrize(
+    "path", ["/app", "/app/jobs", "/app/new", "/app/all-jobs", "/app/stats", "/app/jobs/job-123_A"]
+)
+def test_every_console_path_opens_the_page_under_the_strict_csp(app: APIGatewayHttpResolver, path: str) -> None:
+    response = get(app, path)
+    assert response["statusCode"] == 200, path
+    assert header(response, "content-type").startswith("text/html")
+    assert response["body"] == (PAGE / "index.html").read_text(encoding="utf-8")
+    csp = header(response, "content-security-policy")
+    assert all(rule in csp for rule in STRICT_CSP), csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert header(response, "x-content-type-options") == "nosniff"
+
+
+def test_the_page_names_its_files_by_absolute_app_paths_only() -> None:
+    """A deep link (/app/jobs/<id>) resolves a relative "style.css" to /app/jobs/style.css: every file the page
+    loads is named from the root, and the page has no inline script or style for the CSP to refuse."""
+    index = (PAGE / "index.html").read_text(encoding="utf-8")
+    assert re.findall(r'(?:src|href)="(/app/[^"]+\.(?:js|css))"', index) == ["/app/style.css", "/app/app.js"]
+    assert "<style" not in index and " style=" not in index and "<script>" not in index
+    modules = sorted(PAGE.glob("*.js"))
+    for module in modules:
+        text = module.read_text(encoding="utf-8")
+        assert not UNSAFE_DOM.search(text), (module.name, UNSAFE_DOM.search(text))
+        for imported in re.findall(r'from "\./([\w.-]+)"', text):
+            assert imported in admin_page.PAGE_MODULES, f"{module.name} imports {imported}, which is not served"
+    assert {m.name for m in modules} <= set(admin_page.PAGE_MODULES)
+
+
+@pytest.mark.parametrize("name", ["app.js", "router.js", "job.js", "new-job.js", "style.css", "config.json"])
+def test_console_files_are_served_under_app_and_admin_alike(app: APIGatewayHttpResolver, name: str) -> None:
+    under_app, under_admin = get(app, f"/app/{name}"), get(app, f"/admin/{name}")
+    assert under_app["statusCode"] == under_admin["statusCode"] == 200
+    assert under_app["body"] == under_admin["body"]
+    assert header(under_app, "content-type") == header(under_admin, "content-type")
+
+
+@pytest.mark.parametrize(
+    "path", ["/app/jobs/a.b", "/app/jobs/%2e%2e", "/app/jobs/" + "x" * 129, "/app/secret", "/app/app.js.bak"]
+)
+def test_a_malformed_deep_link_or_unknown_file_is_404(app: APIGatewayHttpResolver, path: str) -> None:
+    assert get(app, path)["statusCode"] == 404
+
+
+def test_console_routes_are_public_behind_the_shared_resolver(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The route table declares the console's paths PUBLIC: a deep link opens without a token (the page signs in)."""
+    from agent_jobs.api.app import build_resolver
+    from agent_jobs.catalog import match_route
+
+    monkeypatch.setenv("ADMIN_CLIENT_ID", "client-123")
+    resolver = build_resolver(admin_page.router)
+    for path, key in [
+        ("/app", "GET /app"),
+        ("/app/app.js", "GET /app/{file}"),
+        ("/app/jobs/j-1", "GET /app/jobs/{id}"),
+    ]:
+        found = match_route("GET", path)
+        assert found is not None and f"GET {found[0].path}" == key, (path, found)
+        answer = resolver.resolve(http_event(path, route_key=key), {})
+        assert answer["statusCode"] == 200, (path, answer)

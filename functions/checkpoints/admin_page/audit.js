@@ -1,7 +1,7 @@
 // The Audit tab: who changed the registry or the worker, or replayed dead letters, when and what — newest
 // first, paged with the API's nextToken (a pager per Refresh: a token belongs to the query that produced it).
 import {
-  $, empty, fmtTime, h, isObject, latest, loading, newPager, pageToken, replace, report, STALE, state, turnPage,
+  $, empty, fmtTime, h, isObject, latest, loading, newPager, pageToken, replace, report, STALE, turnPage, currentUser,
 } from "./core.js";
 
 const MAX_VALUE_CHARS = 120;
@@ -32,8 +32,8 @@ function changeList(changes) {
 }
 // The trail names a person by their user id (the token's sub) and a machine client as client:<id>.
 function who(actor) {
-  const session = state.session || {};
-  if (actor && actor === session.sub) return h("span", { title: actor }, `${session.username} (you)`);
+  const me = currentUser() || {};
+  if (actor && actor === me.sub) return h("span", { title: actor }, `${me.username} (you)`);
   if (String(actor).startsWith("client:")) return `machine client ${String(actor).slice(7)}`;
   return h("code", { class: "small" }, actor);
 }

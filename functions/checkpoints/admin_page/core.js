@@ -1,9 +1,20 @@
-// The page's shared core: its state, DOM helpers (text nodes only), the message bar and the API client whose
-// `latest(view, path)` lets every view show the answer to its latest request only.
+// The console's shared core: DOM helpers (text nodes only), the message bar and the API client whose
+// `latest(view, path)` lets every view show the answer to its latest request only. The client holds the page's
+// configuration and the signed-in session (set by app.js through `configure` / `setSession`); views never
+// write them and read the signed-in person only through `currentUser()`.
 
-export const state = { config: null, session: null, tab: "checkpoints", timer: null, jobId: null };
+let config = { apiBase: "", cognitoEndpoint: "", clientId: "", realtimeUrl: "" };
+let session = null;  // { idToken, accessToken, exp, username, sub, admin } while signed in
 // Set by app.js: what a 401 (sign out) or a 403 (not an admin) does; the API client only reports them.
 export const hooks = { signOut: () => undefined, notAdmin: () => undefined };
+export function configure(loaded) {
+  config = { ...loaded, apiBase: String(loaded.apiBase || "").replace(/\/+$/, "") };
+}
+export const getConfig = () => config;
+export function setSession(next) { session = next; }
+export const getSession = () => session;
+// Who is signed in, for views that show "(you)" or admin-only controls; null when signed out.
+export const currentUser = () => (session ? { username: session.username, sub: session.sub, admin: session.admin } : null);
 export const $ = (id) => document.getElementById(id);
 export const enc = encodeURIComponent;
 
@@ -74,17 +85,18 @@ export function message(text, kind) {
 export class ApiError extends Error {
   constructor(status, code, text, field) { super(text); this.status = status; this.code = code; this.field = field; }
 }
-export async function api(method, path, body, signal) {
-  if (!state.session) throw new ApiError(401, "UNAUTHORIZED", "not signed in");
-  if (state.session.exp && state.session.exp * 1000 < Date.now()) {
+// `extra` adds request headers (an Idempotency-Key on create).
+export async function api(method, path, body, signal, extra) {
+  if (!session) throw new ApiError(401, "UNAUTHORIZED", "not signed in");
+  if (session.exp && session.exp * 1000 < Date.now()) {
     hooks.signOut("Your session expired — sign in again.", "error");
     throw new ApiError(401, "UNAUTHORIZED", "session expired");
   }
-  const headers = { Authorization: `Bearer ${state.session.idToken}`, Accept: "application/json" };
+  const headers = { ...(extra || {}), Authorization: `Bearer ${session.idToken}`, Accept: "application/json" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
-    response = await fetch(state.config.apiBase + path, {
+    response = await fetch(config.apiBase + path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", signal,
     });
   } catch (_err) {

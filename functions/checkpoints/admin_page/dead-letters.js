@@ -77,7 +77,7 @@ function selectAll(on) {
   $("dl-list").querySelectorAll("[data-testid=dl-select]").forEach((box) => { box.checked = on; });
   shown.letters.forEach((letter) => tick(letter.messageId, on));
 }
-const jobLink = (jobId) => (jobId ? h("a", { href: `#jobs/${enc(jobId)}`, testid: "dl-job" }, jobId) : "—");
+const jobLink = (jobId) => (jobId ? h("a", { href: `/app/jobs/${enc(jobId)}`, testid: "dl-job" }, jobId) : "—");
 function letterRow(letter) {
   const box = h("input", { type: "checkbox", testid: "dl-select", "aria-label": `select message ${letter.messageId}` });
   box.addEventListener("change", () => tick(letter.messageId, box.checked));

@@ -1,16 +1,17 @@
-// The page's real-time link (DESIGN.md §15): one WebSocket to the realtime endpoint, subscribed to every job's
-// events and to the checkpoints. Each event frame asks the page to reload its visible view (debounced, so a
+// The console's real-time link (DESIGN.md §15): one WebSocket to the realtime endpoint, subscribed to what the
+// signed-in person may follow (an owner: their own jobs; an admin: every job and the checkpoints). Each event frame asks the page to reload its visible view (debounced, so a
 // burst of transitions costs one reload). While the socket is open the page stops its 10 s polling; when the
 // socket closes or cannot open, the page polls again and the socket is retried with backoff.
-import { state } from "./core.js";
+import { getConfig, getSession } from "./core.js";
 
-const SUBSCRIBE = [{ action: "subscribe", scope: "all" }, { action: "subscribe", scope: "checkpoints" }];
+const OWNER_SCOPES = ["mine"];
+const ADMIN_SCOPES = ["all", "checkpoints"];
 const DEBOUNCE_MS = 300;
 const BACKOFF_MS = [1000, 2000, 5000, 10000, 30000];  // then 30 s between attempts
 const REPLY_TYPES = new Set(["subscribed", "error"]);  // answers to our own frames, not events
 
 let socket = null;
-let hooks = null;  // { onEvent, onLive, onDown } while signed in, null after stop()
+let hooks = null;  // { onEvent, onLive, onDown, scopes } while signed in, null after stop()
 let attempt = 0;
 let retryTimer = null;
 let debounceTimer = null;
@@ -45,8 +46,9 @@ function onFrame(event) {
 }
 
 function open() {
-  if (!hooks || !state.session || socket) return;
-  const url = `${realtimeBase(state.config)}?token=${encodeURIComponent(state.session.idToken)}`;
+  const session = getSession();
+  if (!hooks || !session || socket) return;
+  const url = `${realtimeBase(getConfig())}?token=${encodeURIComponent(session.idToken)}`;
   let ws;
   try {
     ws = new WebSocket(url);
@@ -58,7 +60,7 @@ function open() {
   ws.addEventListener("open", () => {
     if (socket !== ws) return;
     attempt = 0;
-    SUBSCRIBE.forEach((frame) => ws.send(JSON.stringify(frame)));
+    hooks.scopes.forEach((scope) => ws.send(JSON.stringify({ action: "subscribe", scope })));
     hooks.onLive();
     hooks.onEvent();  // frames are sent once: reload what may have changed while the socket was down
   });
@@ -72,16 +74,16 @@ function open() {
   });
 }
 
-// Opens the socket for the signed-in admin; `onEvent` reloads the visible view, `onLive` / `onDown` say that
-// the page may stop polling / must poll again.
-export function startRealtime(handlers) {
+// Opens the socket for the signed-in person (`admin`: every job and the checkpoints, else their own jobs);
+// `onEvent` reloads the visible view, `onLive` / `onDown` say that the page may stop polling / must poll again.
+export function startRealtime(handlers, admin) {
   stopRealtime();
-  hooks = handlers;
+  hooks = { ...handlers, scopes: admin ? ADMIN_SCOPES : OWNER_SCOPES };
   attempt = 0;
   open();
 }
 
-// Sign-out (or not an admin): no socket, no retry, no pending reload.
+// Sign-out: no socket, no retry, no pending reload.
 export function stopRealtime() {
   hooks = null;
   clearTimeout(retryTimer);

@@ -1,5 +1,5 @@
 // The Worker tab: seed 004's start/stop switch and the execute queues' concurrency.
-import { $, api, empty, h, isObject, latest, loading, message, replace, report, STALE, state } from "./core.js";
+import { $, api, currentUser, empty, h, isObject, latest, loading, message, replace, report, STALE } from "./core.js";
 import { fields, table } from "./render.js";
 
 export async function loadWorker(quiet) {
@@ -50,7 +50,7 @@ async function workerCall(method, body, done) {
   } catch (err) {
     report(err, "The worker request failed.");
   }
-  if (state.session) loadWorker(true);
+  if (currentUser()) loadWorker(true);
 }
 export function initWorker() {
   $("worker-refresh").addEventListener("click", () => loadWorker());

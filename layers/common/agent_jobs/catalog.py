@@ -128,6 +128,7 @@ def _job_routes() -> list[Route]:
     for prefix in JOB_PREFIXES:
         routes += [
             _route("POST", prefix, "create_job", idempotent=True),
+            _route("POST", f"{prefix}/batch", "create_job", idempotent=True),  # DESIGN.md §16
             _route("GET", prefix, "create_job"),
             _route("GET", f"{prefix}/{{id}}", "create_job"),
             _route("GET", f"{prefix}/{{id}}/logs", "create_job"),
@@ -136,6 +137,10 @@ def _job_routes() -> list[Route]:
         routes += [
             _route("POST", f"{prefix}/{{id}}/{action}", "create_job", idempotent=True)
             for action in ("assign", "auto-assign", "cancel", "execute", "resubmit")
+        ]
+        routes += [  # bulk actions by ids (DESIGN.md §16): the literal "bulk" wins over {id} (match_route)
+            _route("POST", f"{prefix}/bulk/{action}", "create_job", idempotent=True)
+            for action in ("cancel", "resubmit")
         ]
     return routes
 
@@ -158,6 +163,10 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/api/admin/jobs/{id}/complete", "create_job", ADMIN, idempotent=True),
     _route("POST", "/api/admin/jobs/{id}/reassign", "create_job", ADMIN, idempotent=True),
     _route("POST", "/api/admin/jobs/{id}/recheck", "validate", ADMIN, idempotent=True),
+    *(
+        _route("POST", f"/api/admin/jobs/bulk/{action}", "create_job", ADMIN, idempotent=True)
+        for action in ("cancel", "resubmit", "complete", "reassign")
+    ),
     _route("POST", "/api/admin/validate", "validate", ADMIN),
     _route("GET", "/api/admin/agent-checkpoints", "checkpoints", ADMIN),
     _route("GET", "/api/admin/agent-checkpoints/{id}", "checkpoints", ADMIN),
@@ -172,6 +181,11 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/api/admin/dead-letters", "metrics", ADMIN),
     _route("POST", "/api/admin/dead-letters/replay", "metrics", ADMIN),
     _route("GET", "/api/admin/audit", "metrics", ADMIN),
+    _route("POST", "/api/templates", "create_job"),
+    _route("GET", "/api/templates", "create_job"),
+    _route("GET", "/api/templates/{id}", "create_job"),
+    _route("PUT", "/api/templates/{id}", "create_job"),
+    _route("DELETE", "/api/templates/{id}", "create_job"),
     _route("POST", "/api/webhooks", "webhooks"),
     _route("GET", "/api/webhooks", "webhooks"),
     _route("GET", "/api/webhooks/{id}", "webhooks"),
@@ -184,6 +198,10 @@ ROUTES: tuple[Route, ...] = (
     # an async agent's callbacks: no JWT, signed with the agent's own secret; served with the other waits
     # (checkpoint decisions) that end a workflow step or hand a job on (DESIGN.md §14)
     _route("POST", "/api/agent-callbacks/{jobId}/{attempt}", "checkpoints", Access.PUBLIC),
+    # the console's static files (DESIGN.md §17): /app for everyone, a job's deep link, /admin the admins' way in
+    _route("GET", "/app", "checkpoints", Access.PUBLIC),
+    _route("GET", "/app/{file}", "checkpoints", Access.PUBLIC),
+    _route("GET", "/app/jobs/{id}", "checkpoints", Access.PUBLIC),
     _route("GET", "/admin", "checkpoints", Access.PUBLIC),
     _route("GET", "/admin/{file}", "checkpoints", Access.PUBLIC),
 )
@@ -218,14 +236,23 @@ def _path_params(pattern: str, path: str) -> dict[str, str] | None:
     return params
 
 
+def _specificity(pattern: str) -> tuple[bool, ...]:
+    """Orders the patterns one path fits, most specific first: a literal segment beats a ``{param}`` in the
+    same place, earlier segments first (``/api/jobs/bulk/cancel`` before ``/api/jobs/{id}/cancel``), as API
+    Gateway and Powertools' resolver (static routes before dynamic ones) choose."""
+    return tuple(part.startswith("{") for part in pattern.split("/"))
+
+
 def match_route(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
-    """The route table entry for a concrete request path, with its path parameters."""
-    for candidate in ROUTES:
-        if candidate.method == method:
-            params = _path_params(candidate.path, path)
-            if params is not None:
-                return candidate, params
-    return None
+    """The route table entry for a concrete request path, with its path parameters: of the routes with this
+    method the path fits, the most specific (:func:`_specificity`), whatever their order in the table."""
+    fitting = [
+        (route, params)
+        for route in ROUTES
+        if route.method == method
+        if (params := _path_params(route.path, path)) is not None
+    ]
+    return min(fitting, key=lambda found: _specificity(found[0].path), default=None)
 
 
 def methods_of(path: str) -> list[str]:
@@ -233,5 +260,5 @@ def methods_of(path: str) -> list[str]:
     pattern(s): ``/api/admin/agents/import`` is that path's, not ``/api/admin/agents/{id}``'s, as the document
     says. A request with another method answers 405 with these in ``Allow``."""
     fitting = [route for route in ROUTES if _path_params(route.path, path) is not None]
-    fewest = min((route.path.count("{") for route in fitting), default=0)
-    return sorted({route.method for route in fitting if route.path.count("{") == fewest})
+    best = min((_specificity(route.path) for route in fitting), default=())
+    return sorted({route.method for route in fitting if _specificity(route.path) == best})

@@ -18,6 +18,7 @@ class Settings(BaseModel):
 
     jobs_table: str = "agent-jobs-jobs"
     job_logs_table: str = "agent-jobs-job-logs"
+    job_tags_table: str = "agent-jobs-job-tags"  # each job tag, per owner and for admins (the ?tag= filter)
     agents_table: str = "agent-jobs-agents"
     checkpoints_table: str = "agent-jobs-checkpoints"
     agent_scores_table: str = "agent-jobs-agent-scores"  # per-agent hourly counters (scorecards)
@@ -25,6 +26,7 @@ class Settings(BaseModel):
     webhooks_table: str = "agent-jobs-webhooks"  # webhook subscriptions (DESIGN.md §15)
     webhook_deliveries_table: str = "agent-jobs-webhook-deliveries"  # every delivery and its attempts
     realtime_table: str = "agent-jobs-realtime"  # WebSocket connections and their subscriptions (TTL)
+    templates_table: str = "agent-jobs-templates"  # job templates (DESIGN.md §16)
     idempotency_table: str = "agent-jobs-idempotency"  # Powertools' idempotency records (Idempotency-Key, §15)
     idempotency_ttl_seconds: int = Field(default=24 * 3600, ge=1)  # how long a key's first answer is replayed
     events_bus_name: str = "agent-jobs-events"  # the EventBridge bus job events are put on (DESIGN.md §15)

@@ -8,7 +8,20 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from agent_jobs.api.app import principal, route
-from agent_jobs.api.params import JobTypeFilter, Limit, NextToken, ResourceId, StatusFilter
+from agent_jobs.api.params import (
+    FILTERED_PAGES,
+    AgentFilter,
+    CreatedAfter,
+    CreatedBefore,
+    JobTypeFilter,
+    Limit,
+    NextToken,
+    PriorityFilter,
+    ResourceId,
+    StatusFilter,
+    TagFilter,
+    job_filter,
+)
 from agent_jobs.api.responses import ok
 from agent_jobs.models.envelopes import JobDetailEnvelope, JobEnvelope, JobPage
 from agent_jobs.models.jobs import AssignRequest, ForceCompleteRequest, OptionalReasonRequest
@@ -18,16 +31,36 @@ router = Router()
 TAGS = ["admin: jobs"]
 
 
-@route(router, "GET", "/api/admin/jobs", ok=(200, JobPage), summary="All jobs", tags=TAGS)
-def list_all_jobs(
+@route(
+    router,
+    "GET",
+    "/api/admin/jobs",
+    ok=(200, JobPage),
+    summary="All jobs, newest first (with a status and no tag: most recently changed first)",
+    description=FILTERED_PAGES,
+    tags=TAGS,
+)
+def list_all_jobs(  # one parameter per filter of DESIGN.md §16
     status: StatusFilter = None,
     job_type: JobTypeFilter = None,
+    tag: TagFilter = None,
+    agent_id: AgentFilter = None,
+    priority: PriorityFilter = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     limit: Limit = 20,
     next_token: NextToken = None,
 ) -> Response[dict[str, Any]]:
-    page = services().job_service.list_all(
-        principal(router), status=status, job_type=job_type, limit=limit, token=next_token
+    filters = job_filter(
+        status=status,
+        job_type=job_type,
+        tag=tag,
+        agent_id=agent_id,
+        priority=priority,
+        created_after=created_after,
+        created_before=created_before,
     )
+    page = services().job_service.list_all(principal(router), filters, limit=limit, token=next_token)
     return ok(jobs=[job.to_api() for job in page.items], nextToken=page.next_token)
 
 

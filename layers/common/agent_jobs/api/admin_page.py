@@ -1,8 +1,12 @@
-"""The admin page (seed 004 "Review Checkpoints in Admin UI"): static files served by the checkpoints function.
+"""The console (DESIGN.md §17; seed 004's admin page grown into one for every user): static files served by the
+checkpoints function.
 
-``GET /admin`` answers ``index.html``; ``GET /admin/<file>`` answers only the page's own files (its stylesheet and
-its ES modules, listed in ``STATIC_FILES``) and ``config.json`` (built from the environment, so the page needs no
-build step). The routes are public; every data call the page makes carries the admin's Cognito IdToken.
+``GET /app`` and ``GET /app/jobs/<id>`` (a job's deep link) answer ``index.html``, as do the console's other view
+paths (``PAGE_ALIASES``); ``GET /app/<file>`` answers only the page's own files (its stylesheet and its ES modules,
+listed in ``STATIC_FILES``) and ``config.json`` (built from the environment, so the page needs no build step).
+``/admin`` and ``/admin/<file>`` stay the admins' way in and answer the same files; the page rewrites them to
+``/app`` addresses. The page refers to its files by absolute ``/app/…`` paths, so a deep link two segments down
+loads them too. The routes are public; every data call the page makes carries the person's Cognito IdToken.
 
 Environment:
     ADMIN_CLIENT_ID         the user pool app client (public, ALLOW_USER_PASSWORD_AUTH)
@@ -10,6 +14,7 @@ Environment:
     ADMIN_API_BASE          where the API lives; default "" (same origin)
     ADMIN_REALTIME_URL      the WebSocket API (ws:// or wss://); default "": the page derives
                             ``ws(s)://<API host>/api/realtime`` (the local gateway upgrades on its own port)
+    ADMIN_COGNITO_DOMAIN    the hosted UI domain (cloud): ``tokenUrl`` for machine clients (the CLI)
     ADMIN_PAGE_DIR          folder holding the page's files; default: see ``page_dir()``
 """
 
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,23 +32,33 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from agent_jobs.api.app import responses
 from agent_jobs.api.responses import error
+from agent_jobs.models.base import ID_PATTERN
 
 router = Router()
 
 PAGE_FOLDER = "admin_page"
 REPO_PAGE_PATH = Path("functions") / "checkpoints" / PAGE_FOLDER
+MAX_ID_CHARS = 128  # as api.params.ResourceId
 JAVASCRIPT = "text/javascript; charset=utf-8"  # ES modules too: a module script needs a JavaScript MIME type
-# app.js is the entry module; the others are the modules it imports (one per tab, plus the shared core)
+# app.js is the entry module; the others are the modules it imports (one per view, plus the shared core)
 PAGE_MODULES = (
     "app.js",
     "core.js",
+    "router.js",
+    "session.js",
+    "signin.js",
     "render.js",
     "dialog.js",
+    "job-list.js",
+    "mine.js",
+    "new-job.js",
+    "job.js",
     "checkpoints.js",
     "jobs.js",
     "agents.js",
     "worker.js",
     "stats.js",
+    "charts.js",
     "dead-letters.js",
     "audit.js",
     "realtime.js",
@@ -52,9 +68,22 @@ STATIC_FILES = {
     "style.css": "text/css; charset=utf-8",
     **dict.fromkeys(PAGE_MODULES, JAVASCRIPT),
 }
-# Paths that open the page itself (seed 004 links to /admin/agent-checkpoints); the page picks the tab.
+# Paths that open the page itself, /app/<view> and /admin/<tab> (seed 004 links to /admin/agent-checkpoints);
+# the page's router (router.js) picks the view from the path.
 PAGE_ALIASES = frozenset(
-    {"index.html", "agent-checkpoints", "checkpoints", "jobs", "agents", "worker", "stats", "dead-letters", "audit"}
+    {
+        "index.html",
+        "jobs",
+        "new",
+        "all-jobs",
+        "agent-checkpoints",
+        "checkpoints",
+        "agents",
+        "worker",
+        "stats",
+        "dead-letters",
+        "audit",
+    }
 )
 
 
@@ -84,7 +113,15 @@ def page_config() -> dict[str, str]:
         "cognitoEndpoint": cognito_endpoint(),
         "clientId": os.environ.get("ADMIN_CLIENT_ID", ""),
         "realtimeUrl": os.environ.get("ADMIN_REALTIME_URL", "").rstrip("/"),
+        "tokenUrl": token_url(),
     }
+
+
+def token_url() -> str:
+    """Where machine clients get tokens (client-credentials grant): the Cognito hosted UI domain's token
+    endpoint in the cloud (``ADMIN_COGNITO_DOMAIN``); "" locally, where the CLI uses ``<api>/oauth2/token``."""
+    domain = os.environ.get("ADMIN_COGNITO_DOMAIN", "").rstrip("/")
+    return f"{domain}/oauth2/token" if domain else ""
 
 
 def _origin(url: str, schemes: tuple[str, ...] = ("http", "https")) -> str | None:
@@ -142,7 +179,14 @@ def _answers(path: str, *types: str) -> dict[int, Any]:
     return documented
 
 
-@router.get("/admin", summary="The admin page", tags=["docs"], responses=_answers("/admin", "text/html"))
+@router.get("/app", summary="The console", tags=["docs"], responses=_answers("/app", "text/html"))
+def console_index() -> Response[str]:
+    return _serve("index.html")
+
+
+@router.get(
+    "/admin", summary="The console, entered as an admin", tags=["docs"], responses=_answers("/admin", "text/html")
+)
 def admin_index() -> Response[str]:
     return _serve("index.html")
 
@@ -150,8 +194,41 @@ def admin_index() -> Response[str]:
 FILE_TYPES = sorted({*(t.split(";")[0] for t in STATIC_FILES.values()), "application/json"})
 
 
+def _page_file(file: str) -> Response[str]:
+    return _serve("index.html" if file in PAGE_ALIASES else file)
+
+
 @router.get(
-    "/admin/<file>", summary="The admin page's files", tags=["docs"], responses=_answers("/admin/{file}", *FILE_TYPES)
+    "/app/<file>",
+    summary="The console's files and view paths",
+    tags=["docs"],
+    responses=_answers("/app/{file}", *FILE_TYPES),
+)
+def console_file(file: str) -> Response[str]:
+    return _page_file(file)
+
+
+@router.get(
+    "/admin/<file>",
+    summary="The console's files, under /admin",
+    tags=["docs"],
+    responses=_answers("/admin/{file}", *FILE_TYPES),
 )
 def admin_file(file: str) -> Response[str]:
-    return _serve("index.html" if file in PAGE_ALIASES else file)
+    return _page_file(file)
+
+
+JOB_ID = re.compile(ID_PATTERN)
+
+
+@router.get(
+    "/app/jobs/<id>",
+    summary="A job's page in the console",
+    tags=["docs"],
+    responses=_answers("/app/jobs/{id}", "text/html"),
+)
+def console_job(id: str) -> Response[str]:
+    """Any well-formed id opens the page (which asks the API, so another user's job shows as not found there)."""
+    if len(id) > MAX_ID_CHARS or not JOB_ID.fullmatch(id):
+        return error(404, "NOT_FOUND", "no such page")
+    return _serve("index.html")

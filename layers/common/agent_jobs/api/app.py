@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from agent_jobs.api.bodies import check_body
 from agent_jobs.api.idempotency import IDEMPOTENT_ROUTE_KEYS, idempotently
+from agent_jobs.api.params import refuse_position_paging
 from agent_jobs.api.responses import error
 from agent_jobs.catalog import ROUTES, Access
 from agent_jobs.domain.auth import Principal, principal_from_claims
@@ -66,6 +67,7 @@ def authorize(app: APIGatewayHttpResolver, next_middleware: Callable[..., Respon
         if access is Access.ADMIN and not caller.is_admin:
             raise Forbidden("this route needs the admins group")
         app.append_context(principal=caller)
+    refuse_position_paging(event.query_string_parameters)  # ?offset= is never ignored (DESIGN.md §16)
     check_body(event)
     return idempotently(app, next_middleware)
 
@@ -87,7 +89,7 @@ def _domain_error(exc: DomainError) -> Response:
     return error(exc.status_code, exc.code, exc.message, exc.field)
 
 
-def _validation_error(exc: RequestValidationError) -> Response:
+def validation_error(exc: RequestValidationError) -> Response:
     problems = []
     field = None
     for item in exc.errors():
@@ -107,7 +109,7 @@ def build_resolver(*routers: Router) -> APIGatewayHttpResolver:
     for router in routers:
         app.include_router(router)
     app.exception_handler(DomainError)(_domain_error)
-    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(RequestValidationError)(validation_error)
 
     @app.not_found
     def _not_found(_exc: Exception) -> Response:

@@ -46,9 +46,13 @@ ROUTER_MODULES = (
     "audit",
     "agent_callbacks",
     "webhooks",
+    "batch",
+    "templates",
+    "bulk",
 )
 TAGS = [
     Tag(name="jobs", description="A user's own jobs"),
+    Tag(name="templates", description="Saved create bodies with {{variable}} placeholders: your own and shared ones"),
     Tag(name="agents", description="The agents a user can pick"),
     Tag(name="admin: jobs", description="Any job, and the admin overrides"),
     Tag(name="admin: agents", description="The agent registry"),

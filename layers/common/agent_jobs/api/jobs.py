@@ -8,9 +8,22 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from agent_jobs.api.app import principal, route
-from agent_jobs.api.params import JobTypeFilter, Limit, NextToken, ResourceId, StatusFilter
+from agent_jobs.api.batch import create_one
+from agent_jobs.api.params import (
+    FILTERED_PAGES,
+    AgentFilter,
+    CreatedAfter,
+    CreatedBefore,
+    JobTypeFilter,
+    Limit,
+    NextToken,
+    PriorityFilter,
+    ResourceId,
+    StatusFilter,
+    TagFilter,
+    job_filter,
+)
 from agent_jobs.api.responses import ok
-from agent_jobs.api.webhooks import webhook_service
 from agent_jobs.catalog import JOB_PREFIXES
 from agent_jobs.domain import cancellation
 from agent_jobs.models.envelopes import JobDetailEnvelope, JobEnvelope, JobPage, LogsEnvelope
@@ -25,26 +38,49 @@ def _paths(suffix: str = "") -> tuple[str, ...]:
     return tuple(prefix + suffix for prefix in JOB_PREFIXES)
 
 
-@route(router, "POST", _paths(), ok=(201, JobEnvelope), summary="Create a job", tags=TAGS)
+@route(
+    router,
+    "POST",
+    _paths(),
+    ok=(201, JobEnvelope),
+    errors=(404,),  # a templateId that names no template you can see
+    summary="Create a job (blank, or from a template: templateId and variables)",
+    tags=TAGS,
+)
 def create_job(body: CreateJobRequest) -> Response[dict[str, Any]]:
-    caller = principal(router)
-    if body.webhook_url is not None:  # checked first: an unsafe URL leaves no job behind
-        webhook_service().check_url(body.webhook_url, "webhookUrl")
-    job = services().job_service.create(caller, body)
-    secret = webhook_service().attach_to_job(caller, job.id, body.webhook_url) if body.webhook_url else None
-    return ok(201, job=job.to_api(), **({"webhookSecret": secret} if secret else {}))
+    return ok(201, **create_one(principal(router), body).to_api())
 
 
-@route(router, "GET", _paths(), ok=(200, JobPage), summary="List my jobs, newest first", tags=TAGS)
-def list_jobs(
+@route(
+    router,
+    "GET",
+    _paths(),
+    ok=(200, JobPage),
+    summary="List my jobs, newest first",
+    description=FILTERED_PAGES,
+    tags=TAGS,
+)
+def list_jobs(  # one parameter per filter of DESIGN.md §16
     status: StatusFilter = None,
     job_type: JobTypeFilter = None,
+    tag: TagFilter = None,
+    agent_id: AgentFilter = None,
+    priority: PriorityFilter = None,
+    created_after: CreatedAfter = None,
+    created_before: CreatedBefore = None,
     limit: Limit = 20,
     next_token: NextToken = None,
 ) -> Response[dict[str, Any]]:
-    page = services().job_service.list_mine(
-        principal(router), status=status, job_type=job_type, limit=limit, token=next_token
+    filters = job_filter(
+        status=status,
+        job_type=job_type,
+        tag=tag,
+        agent_id=agent_id,
+        priority=priority,
+        created_after=created_after,
+        created_before=created_before,
     )
+    page = services().job_service.list_mine(principal(router), filters, limit=limit, token=next_token)
     return ok(jobs=[job.to_api() for job in page.items], nextToken=page.next_token)
 
 

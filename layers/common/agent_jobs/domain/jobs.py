@@ -16,6 +16,7 @@ from agent_jobs.integrations.dispatch import Dispatcher
 from agent_jobs.models.agents import Agent, AgentStatus
 from agent_jobs.models.base import parse_time, utc_now
 from agent_jobs.models.checkpoints import Checkpoint, CheckpointStatus
+from agent_jobs.models.job_filters import JobFilter
 from agent_jobs.models.jobs import CreateJobRequest, Job, JobLog, JobStatus, JobSummary, JobUsage, LogKind
 from agent_jobs.repositories.agents import AgentRepository
 from agent_jobs.repositories.checkpoints import CheckpointRepository
@@ -101,16 +102,13 @@ class JobService:
         """A page of the job's history: pages run newest first, each page in time order."""
         return self.jobs.log_page(self.get(principal, job_id).id, limit=limit, token=token)
 
-    def list_mine(
-        self, principal: Principal, *, status: str | None, job_type: str | None, limit: int, token: str | None
-    ) -> Page[JobSummary]:
-        return self.jobs.list_for_user(principal.user_id, status=status, job_type=job_type, limit=limit, token=token)
+    def list_mine(self, principal: Principal, filters: JobFilter, *, limit: int, token: str | None) -> Page[JobSummary]:
+        """The caller's own jobs only, whatever the filters say."""
+        return self.jobs.list_for_user(principal.user_id, filters, limit=limit, token=token)
 
-    def list_all(
-        self, principal: Principal, *, status: str | None, job_type: str | None, limit: int, token: str | None
-    ) -> Page[JobSummary]:
+    def list_all(self, principal: Principal, filters: JobFilter, *, limit: int, token: str | None) -> Page[JobSummary]:
         principal.require_admin()
-        return self.jobs.list_all(status=status, job_type=job_type, limit=limit, token=token)
+        return self.jobs.list_all(filters, limit=limit, token=token)
 
     # --- create and assign -------------------------------------------------------------------------
     def create(self, principal: Principal, request: CreateJobRequest) -> Job:
@@ -132,6 +130,8 @@ class JobService:
             auto_resubmit=request.auto_resubmit,
             pass_score=request.pass_score,
             deadline_seconds=request.deadline_seconds,
+            template_id=request.template_id,
+            tags=request.tags,
             created_at=now,
             updated_at=now,
         )

@@ -124,5 +124,63 @@ class WorkerEnvelope(Envelope):
     message: str | None = None
 
 
+class HourBucket(BaseModel):
+    model_config = OPEN
+    hour: str = Field(description="the start of the UTC hour")
+    total: int
+    by_status: dict[str, int] = Field(description="the jobs created in the hour by the status they are in now")
+
+
+class JobsPerHour(BaseModel):
+    model_config = OPEN
+    hours: int = Field(description="how many hourly buckets (?hours=, 1 to 168)")
+    start: str = Field(alias="from", description="the start of the oldest bucket")
+    to: str = Field(description="when it was read: the last bucket is the current hour so far")
+    buckets: list[HourBucket] = Field(description="oldest first, one per hour, empty hours included")
+    capped: list[str] | None = Field(default=None, description="statuses whose read stopped at its cap")
+    complete_since: str | None = Field(default=None, description="when capped: buckets from here on are whole")
+
+
+class Percentiles(BaseModel):
+    model_config = OPEN
+    p50: float | None
+    p90: float | None
+    p95: float | None
+    p99: float | None
+    samples: int = Field(description="how many agent answers the figures rest on")
+
+
+class AgentPercentiles(Percentiles):
+    agent_id: str
+    name: str | None
+
+
+class LatencyPercentiles(BaseModel):
+    model_config = OPEN
+    overall: Percentiles = Field(description="agent answer times (ms) of the window's started jobs")
+    by_agent: list[AgentPercentiles]
+
+
+class AgentStats(BaseModel):
+    model_config = OPEN
+    agent_id: str
+    name: str | None
+    jobs: int
+    answers: int
+    judged: int
+    acceptance_rate: float | None = Field(description="verdicts passed / verdicts; None when none")
+    median_latency_ms: float | None
+
+
+class Stats(BaseModel):
+    """The members the console's stats tab and charts read; what each one covers: ``domain/stats.py``."""
+
+    model_config = OPEN
+    jobs_by_status: dict[str, int]
+    jobs_per_hour: JobsPerHour
+    latency_percentiles: LatencyPercentiles
+    agents: list[AgentStats]
+
+
 class StatsEnvelope(Envelope):
-    stats: dict[str, Any]
+    stats: Stats

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 from typing_extensions import TypedDict
 
-from agent_jobs.models.base import ApiModel, DynamoFloat, JsonInt, OptionalJsonInt, RequestModel, json_size
+from agent_jobs.models.base import (
+    ID_PATTERN,
+    ApiModel,
+    DynamoFloat,
+    JsonInt,
+    OptionalJsonInt,
+    RequestModel,
+    json_size,
+)
+from agent_jobs.models.tags import MAX_TAGS, TAG_RULE, TagText, checked_tags
 
 MAX_INPUT_BYTES = 64 * 1024
 MAX_RESULT_BYTES = 256 * 1024
@@ -18,6 +35,21 @@ JOB_TYPE_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
 NOT_BLANK = r"\S"  # a text that is only whitespace (" ", "\n", "\u2028") says nothing: 400, not a job named ""
 MAX_DEADLINE_SECONDS = 30 * 24 * 3600  # a job's deadlineSeconds: at most 30 days
 DEFAULT_PASS_SCORE = 0.7  # the judge's score a pass needs, unless the job sets passScore (DESIGN.md §18)
+VARIABLE_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,63}"  # a template's {{variable}} (DESIGN.md §16)
+MAX_VARIABLES = 64  # variables one template may have, and one create request may give
+# A create request's template variables: names to text (substituted literally, never re-expanded)
+Variables = Annotated[
+    dict[Annotated[str, StringConstraints(pattern=f"^{VARIABLE_NAME}$")], Annotated[str, Field(max_length=MAX_TEXT)]],
+    Field(max_length=MAX_VARIABLES),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_VARIABLES,
+            "patternProperties": {f"^{VARIABLE_NAME}$": {"type": "string", "maxLength": MAX_TEXT}},
+            "additionalProperties": False,
+        }
+    ),
+]
 
 
 class JobStatus(StrEnum):
@@ -106,6 +138,8 @@ class Job(ApiModel):
     answered_attempt: int = Field(default=0, exclude=True)
     progress_report: dict[str, Any] | None = Field(default=None, exclude=True)
     deadline_seconds: int | None = None
+    tags: list[str] = Field(default_factory=list)  # canonical key:value, set once at creation (models/tags.py)
+    template_id: str | None = None  # the template it was created from (DESIGN.md §16)
 
     @property
     def waiting_for(self) -> str | None:
@@ -151,6 +185,7 @@ class JobSummary(ApiModel):
     assigned_agent_id: str | None = None
     created_at: str
     updated_at: str
+    tags: list[str] = Field(default_factory=list)
 
 
 class JobLog(ApiModel):
@@ -169,12 +204,18 @@ class JobLog(ApiModel):
     latency_ms: float | None = None  # AGENT_RESPONSE: the agent's answer time (per-agent stats)
 
 
+def any_text_given(*names: str) -> dict[str, Any]:
+    """JSON Schema for "at least one of these members is a string": present and not null (``required`` alone lets
+    ``"description": null`` through, which the model refuses)."""
+    return {"anyOf": [{"required": [name], "properties": {name: {"type": "string"}}} for name in names]}
+
+
 class CreateJobRequest(RequestModel):
     """Accepts seed 002's ``name/description/acceptanceCriteria`` and seed 004's
     ``jobType/taskDescription/inputData/priority`` shapes, or a mix."""
 
     model_config = ConfigDict(  # the document says what _one_description checks
-        json_schema_extra={"anyOf": [{"required": ["description"]}, {"required": ["taskDescription"]}]}
+        json_schema_extra=any_text_given("description", "taskDescription", "templateId")
     )
 
     name: str | None = Field(default=None, min_length=1, max_length=200, pattern=NOT_BLANK)
@@ -193,6 +234,12 @@ class CreateJobRequest(RequestModel):
     deadline_seconds: OptionalJsonInt = Field(
         default=None, ge=1, le=MAX_DEADLINE_SECONDS, description="past this many seconds after creation: FAILED"
     )
+    tags: list[TagText] = Field(
+        default_factory=list,
+        max_length=MAX_TAGS,
+        description=f"up to {MAX_TAGS} tags ({TAG_RULE}; spaces after the colon are dropped, a repeated tag "
+        "is kept once); filter with GET /api/jobs?tag=key:value",
+    )
     webhook_url: str | None = Field(
         default=None,
         min_length=1,
@@ -200,16 +247,32 @@ class CreateJobRequest(RequestModel):
         description="https URL told of this job's events (DESIGN.md §15), signed with your default webhook secret "
         "(made on first use and then in this answer's webhookSecret, once)",
     )
+    template_id: str | None = Field(
+        default=None,
+        pattern=ID_PATTERN,
+        description="create from this template (GET /api/templates): its body with `variables` filled in, then "
+        "this request's own members over it (a member given here replaces the template's whole)",
+    )
+    variables: Variables | None = Field(
+        default=None, description="the template's {{variable}} values: text, filled in literally, never re-expanded"
+    )
 
     @field_validator("input_data", "inputs")
     @classmethod
     def _limit_json(cls, value: Any, info: ValidationInfo) -> Any:
         return _check_json_size(value, MAX_INPUT_BYTES, to_camel(info.field_name or "inputData"))
 
+    @field_validator("tags")
+    @classmethod
+    def _canonical_tags(cls, value: list[str]) -> list[str]:
+        return checked_tags(value)
+
     @model_validator(mode="after")
     def _one_description(self) -> CreateJobRequest:
-        if not (self.description or self.task_description):
+        if not (self.description or self.task_description or self.template_id):
             raise ValueError("description (or taskDescription) is required")
+        if self.variables is not None and not self.template_id:
+            raise ValueError("variables are filled into a template: give templateId too")
         return self
 
     @property

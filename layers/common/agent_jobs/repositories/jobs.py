@@ -9,7 +9,9 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from agent_jobs.errors import Conflict
+from agent_jobs.models.job_filters import JobFilter
 from agent_jobs.models.jobs import Job, JobLog, JobStatus, JobSummary, LogKind
+from agent_jobs.repositories import job_lists, job_tags
 from agent_jobs.repositories.job_logs import (
     HISTORY_END,
     attempt_prefix,
@@ -19,9 +21,9 @@ from agent_jobs.repositories.job_logs import (
     place_result,
     stored_result,
 )
-from agent_jobs.repositories.paging import Page, decode_cursor, encode_cursor, take
+from agent_jobs.repositories.paging import Page, decode_cursor, encode_cursor
 from agent_jobs.repositories.records import stored_size, to_entity, to_record
-from agent_jobs.repositories.tables import ALL_JOBS_KEY, JobLogRecord, JobRecord
+from agent_jobs.repositories.tables import JobLogRecord, JobRecord
 from agent_jobs.repositories.transactions import conditional, transaction
 
 STALE = "the job changed while this request ran; reload it and try again"
@@ -44,37 +46,17 @@ class JobRepository:
             record.result = stored_result(job_id, record.result_ref)
         return to_entity(record, Job)
 
-    def list_for_user(
-        self, user_id: str, *, status: str | None, job_type: str | None, limit: int, token: str | None
-    ) -> Page[JobSummary]:
-        start = decode_cursor(token, expected={"user_id": user_id}, key_names={"id", "user_id", "created_at"})
-        # keys only: the index is written once per job, not on every status change; the page's items come
-        # by BatchGet (reads are rarer and cheaper than the writes this saves) and filters apply to them
-        keys = JobRecord.by_user.query(user_id, scan_index_forward=False, last_evaluated_key=start, page_size=limit + 1)
-        items = (
-            s
-            for s in _fetch_summaries(keys, limit + 1)
-            if (status is None or s.status == status) and (job_type is None or s.job_type == job_type)
+    def list_for_user(self, user_id: str, filters: JobFilter, *, limit: int, token: str | None) -> Page[JobSummary]:
+        """One page of ``user_id``'s jobs that match ``filters``, newest first (a bounded read: job_lists.py)."""
+        plan = job_lists.plan_for_user(user_id, filters)
+        return job_lists.read_page(
+            plan, lambda job: job.user_id == user_id and filters.matches(job), limit=limit, token=token
         )
-        return take(items, limit, lambda s: _key(s, "user_id", "created_at"))
 
-    def list_all(self, *, status: str | None, job_type: str | None, limit: int, token: str | None) -> Page[JobSummary]:
-        if status:
-            start = decode_cursor(token, expected={"status": status}, key_names={"id", "status", "updated_at"})
-            records = JobRecord.by_status.query(
-                status,
-                scan_index_forward=False,
-                filter_condition=_filters(None, job_type),
-                last_evaluated_key=start,
-                page_size=limit + 1,  # the page and a peek at what follows (paging.take)
-            )
-            return take(_summaries(records), limit, lambda s: _key(s, "status", "updated_at"))
-        start = decode_cursor(token, expected={"all_jobs": ALL_JOBS_KEY}, key_names={"id", "all_jobs", "created_at"})
-        keys = JobRecord.by_creation.query(
-            ALL_JOBS_KEY, scan_index_forward=False, last_evaluated_key=start, page_size=limit + 1
-        )
-        items = (s for s in _fetch_summaries(keys, limit + 1) if job_type is None or s.job_type == job_type)
-        return take(items, limit, lambda s: {**_key(s, "created_at"), "all_jobs": {"S": ALL_JOBS_KEY}})
+    def list_all(self, filters: JobFilter, *, limit: int, token: str | None) -> Page[JobSummary]:
+        """One page of every user's jobs that match ``filters``: newest first, or with a status (and no tag) most
+        recently changed first (a bounded read: job_lists.py)."""
+        return job_lists.read_page(job_lists.plan_for_all(filters), filters.matches, limit=limit, token=token)
 
     def list_by_status(self, status: JobStatus, *, updated_before: str | None = None) -> Iterator[JobSummary]:
         """Jobs in one status, oldest change first (sweeper and gauges)."""
@@ -120,7 +102,9 @@ class JobRepository:
 
     # --- writes ----------------------------------------------------------------------------------
     def create(self, job: Job, log: JobLog) -> Job:
+        job_tags.write_entries(job)  # first: a failure after them leaves entries of no job, which lists skip
         record = to_record(job, JobRecord)
+        record.user_phase = job_lists.user_phase(job.user_id, job.status)
         with transaction(JobRecord, "a job with this id exists") as tx:
             tx.save(record, condition=JobRecord.id.does_not_exist())
             tx.save(log_record(log))
@@ -138,6 +122,8 @@ class JobRepository:
         now = logs[-1].created_at
         update = {**changes, "status": target.value, "updated_at": now}
         stored, items = dict(update), [log_record(log) for log in logs]
+        if job_lists.phase_of(target) != job_lists.phase_of(job.status):  # else by_user_phase's key stays put
+            stored["user_phase"] = job_lists.user_phase(job.user_id, target)
         if "result" in changes:
             placed, result_item = place_result(job.id, changes["result"], now)
             stored.update(placed)
@@ -227,45 +213,16 @@ class JobRepository:
         log_record(log).save()
 
 
-def _filters(status: str | None, job_type: str | None) -> Condition | None:
-    condition: Condition | None = None
-    if status:
-        condition = JobRecord.status == status
-    if job_type:
-        by_type = JobRecord.job_type == job_type
-        condition = by_type if condition is None else condition & by_type
-    return condition
-
-
 def _summaries(records: Iterator[JobRecord]) -> Iterator[JobSummary]:
     for record in records:
         yield to_entity(record, JobSummary)
 
 
-def _fetch_summaries(keys: Iterator[JobRecord], chunk: int) -> Iterator[JobSummary]:
-    """Full items for a keys-only index, fetched with BatchGet in index order."""
-    batch: list[str] = []
-    for key in keys:
-        batch.append(key.id)
-        if len(batch) >= min(chunk, 100):
-            yield from _batch_get(batch)
-            batch = []
-    if batch:
-        yield from _batch_get(batch)
-
-
-def _batch_get(ids: list[str]) -> Iterator[JobSummary]:
-    found = {record.id: record for record in JobRecord.batch_get(ids)}
-    for job_id in ids:
-        if job_id in found:
-            yield to_entity(found[job_id], JobSummary)
-
-
-def _key(summary: JobSummary, *names: str) -> dict[str, Any]:
-    key = {"id": {"S": summary.id}}
-    for name in names:
-        key[name] = {"S": str(getattr(summary, name))}
-    return key
+def fetch_summaries(keys: Iterator[JobRecord], chunk: int) -> Iterator[JobSummary]:
+    """The jobs of keys-only index entries, in index order, by BatchGet of ``chunk`` (≤ 100) at a time."""
+    for batch in job_lists.chunks(keys, min(chunk, job_lists.BATCH_GET_MAX)):
+        found = job_lists.summaries([key.id for key in batch])
+        yield from (found[key.id] for key in batch if key.id in found)
 
 
 __all__ = ["Conflict", "JobRepository", "new_log_id"]

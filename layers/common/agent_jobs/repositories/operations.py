@@ -16,7 +16,7 @@ from pynamodb.models import Model
 
 from agent_jobs.models.checkpoints import CheckpointStatus
 from agent_jobs.models.jobs import JobStatus, JobSummary
-from agent_jobs.repositories.jobs import _fetch_summaries
+from agent_jobs.repositories.jobs import fetch_summaries
 from agent_jobs.repositories.records import to_entity
 from agent_jobs.repositories.tables import ALL_JOBS_KEY, CheckpointRecord, JobLogRecord, JobRecord
 
@@ -100,7 +100,7 @@ class OperationsRepository:
         if limit <= 0:
             return []
         keys = JobRecord.by_creation.query(ALL_JOBS_KEY, scan_index_forward=False, limit=limit, page_size=limit)
-        return list(_fetch_summaries(keys, 100))
+        return list(fetch_summaries(keys, 100))
 
     def count_checkpoints(self, status: CheckpointStatus, *, cap: int) -> Count:
         return _capped_count(CheckpointRecord, "by_status", status.value, cap)

@@ -93,6 +93,20 @@ class JobsByCreation(GlobalSecondaryIndex["JobRecord"]):
     created_at = UnicodeAttribute(range_key=True)
 
 
+class JobsByUserPhase(GlobalSecondaryIndex["JobRecord"]):
+    """A user's jobs in one phase, newest first: the owner's ``?status=`` filter (``repositories/job_lists.py``).
+    ``user_phase`` = ``<userId>#<phase>``, the phase being ACTIVE for PENDING/ASSIGNED/IN_PROGRESS and the status
+    itself otherwise, so the key moves when a job settles (COMPLETED, FAILED, ...), never between its running
+    steps. Keys only: the list BatchGets its items."""
+
+    class Meta:
+        index_name = "by_user_phase"
+        projection = KeysOnlyProjection()
+
+    user_phase = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
 class JobRecord(Model):
     class Meta(_Meta):
         pass
@@ -129,6 +143,9 @@ class JobRecord(Model):
     answered_attempt = NumberAttribute(default=0)
     progress_report = JSONAttribute(null=True)
     deadline_seconds = NumberAttribute(null=True)
+    template_id = UnicodeAttribute(null=True)  # the template it was created from (DESIGN.md §16), in no index
+    tags = ListAttribute(of=UnicodeAttribute, null=True)  # set once at creation; JobTagRecord indexes them
+    user_phase = UnicodeAttribute(null=True)  # by_user_phase's key, kept by repositories/jobs.py with the status
     all_jobs = UnicodeAttribute(default=ALL_JOBS_KEY)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -137,6 +154,21 @@ class JobRecord(Model):
     by_user = JobsByUser()
     by_status = JobsByStatus()
     by_creation = JobsByCreation()
+    by_user_phase = JobsByUserPhase()
+
+
+class JobTagRecord(Model):
+    """One tag of one job in one scope: ``tag_key`` = ``u#<userId>#<tag>`` (the owner's ``?tag=``) or ``a#<tag>``
+    (the admins'); ``created_id`` = ``<createdAt>#<jobId>`` sorts newest first with createdAfter/Before as key
+    conditions. Written once, before the job itself (tags never change, ``repositories/job_tags.py``): an entry
+    whose job was never written is skipped when read."""
+
+    class Meta(_Meta):
+        pass
+
+    tag_key = UnicodeAttribute(hash_key=True)
+    created_id = UnicodeAttribute(range_key=True)
+    job_id = UnicodeAttribute()
 
 
 class JobLogRecord(Model):
@@ -422,9 +454,43 @@ class RealtimeRecord(Model):
     expires_at = TTLAttribute()
 
 
+class TemplatesByListing(GlobalSecondaryIndex["TemplateRecord"]):
+    """The templates a user lists, newest first: ``listing`` is the owner's id, or ``SHARED_TEMPLATES`` for the
+    shared ones (so the two partitions never hold the same template). Keys only: pages BatchGet their items."""
+
+    class Meta:
+        index_name = "by_listing"
+        projection = KeysOnlyProjection()
+
+    listing = UnicodeAttribute(hash_key=True)
+    created_at = UnicodeAttribute(range_key=True)
+
+
+class TemplateRecord(Model):
+    """A job template (DESIGN.md §16): a create body with ``{{variable}}`` placeholders."""
+
+    class Meta(_Meta):
+        pass
+
+    id = UnicodeAttribute(hash_key=True)
+    user_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    description = UnicodeAttribute(default="")
+    body = JSONAttribute()
+    shared = BooleanAttribute(default=False)
+    variables = ListAttribute(of=UnicodeAttribute, default=list)
+    listing = UnicodeAttribute()  # by_listing: user_id, or SHARED_TEMPLATES while shared
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+
+    by_listing = TemplatesByListing()
+
+
 TABLES: dict[str, type[Model]] = {
     "jobs_table": JobRecord,
     "job_logs_table": JobLogRecord,
+    "job_tags_table": JobTagRecord,
     "agents_table": AgentRecord,
     "checkpoints_table": CheckpointRecord,
     "agent_scores_table": AgentScoreRecord,
@@ -433,6 +499,7 @@ TABLES: dict[str, type[Model]] = {
     "webhooks_table": WebhookRecord,
     "webhook_deliveries_table": WebhookDeliveryRecord,
     "realtime_table": RealtimeRecord,
+    "templates_table": TemplateRecord,
 }
 
 
