@@ -3,6 +3,8 @@ through the API and the execution history."""
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -67,6 +69,11 @@ def pending_checkpoints(api: Api, job_id: str) -> list[dict[str, Any]]:
     reply = api.get(f"/api/agent-jobs/{job_id}/checkpoints")
     assert reply.status == 200, reply.body
     return [c for c in reply.body["checkpoints"] if c["status"] == "PENDING"]
+
+
+def waiting(sqs: Any, queue_url: str) -> int:
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
 
 def history(job_id: str, attempt: int = 1) -> list[str]:
@@ -152,6 +159,44 @@ def test_checkpoint_expires(stack: dict[str, Any], api: Api, admin: Api, monkeyp
     (checkpoint,) = api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"]
     assert checkpoint["status"] == "EXPIRED"
     assert "expired" in api.get(f"/api/jobs/{job_id}").body["logs"][-1]["message"]
+
+
+def test_an_expiry_notice_that_overtakes_its_checkpoint_still_rejects_the_job(
+    stack: dict[str, Any], api: Api, admin: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The wait's timer covers the send of the checkpoint message, and a standard queue keeps no order: the
+    workflow's "checkpoint-expired" can reach us before the "checkpoint" it ends (seen on a loaded machine,
+    where moto's timer fired before its own send finished). The job is REJECTED all the same, and the late
+    "checkpoint" message raises nothing an admin could still approve."""
+    from agent_jobs.catalog import QUEUES
+    from tests.integration.conftest import deliver
+
+    monkeypatch.setenv("CHECKPOINT_TIMEOUT_SECONDS", "1")
+    reset()
+    env = stack["env"]
+    checkpoint_queue = env["CHECKPOINT_QUEUE_URL"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    sqs = boto3.client("sqs", region_name=env["AWS_REGION"])
+    others = [spec for spec in QUEUES if env[spec.setting.upper()] != checkpoint_queue]
+
+    deadline = time.monotonic() + 30
+    while waiting(sqs, checkpoint_queue) < 2:  # both notices: the wait was raised and then timed out
+        assert time.monotonic() < deadline, "the workflow never reached its checkpoint and timed out"
+        for spec in others:  # everything but the checkpoint queue moves, so the workflow reaches its wait
+            deliver(env[spec.setting.upper()], spec.consumer)
+        time.sleep(0.05)
+    received = sqs.receive_message(QueueUrl=checkpoint_queue, MaxNumberOfMessages=10, AttributeNames=["All"])
+    notices = sorted(received["Messages"], key=lambda m: json.loads(m["Body"])["kind"] != "checkpoint-expired")
+    assert [json.loads(m["Body"])["kind"] for m in notices] == ["checkpoint-expired", "checkpoint"]
+    for notice in notices:  # the expiry first, then the checkpoint it ends: each its own delivery
+        sqs.send_message(QueueUrl=checkpoint_queue, MessageBody=notice["Body"])
+        sqs.delete_message(QueueUrl=checkpoint_queue, ReceiptHandle=notice["ReceiptHandle"])
+        assert deliver(checkpoint_queue, "checkpoints") == 1
+
+    run_until(env, lambda: status_of(api, job_id) == "REJECTED", timeout=30)
+    (checkpoint,) = api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"]
+    assert checkpoint["status"] == "EXPIRED"
+    assert admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}").status == 409
 
 
 def test_racing_decisions_one_wins(stack: dict[str, Any], api: Api, admin: Api) -> None:

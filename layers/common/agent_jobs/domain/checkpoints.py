@@ -55,9 +55,29 @@ def _wait_seconds(checkpoint: Checkpoint) -> float:
 def raise_checkpoint(services: Services, message: StepMessage) -> None:
     """Stores a PENDING checkpoint holding the task token, with the agent's output to review."""
     job = current_job(services, message)
-    if job is None:
-        return
+    if job is not None:
+        _store(services, job, message.stage or "review", message.task_token or "")
+
+
+def expire_from_workflow(services: Services, message: StepMessage) -> None:
+    """The workflow's wait timed out: the checkpoint is EXPIRED and the job REJECTED. The wait's timer covers
+    the send of its own "checkpoint" message and a standard queue keeps no order, so this notice can come
+    first: the checkpoint is then stored here (with no token: its wait is over) and expired, and the late
+    "checkpoint" message finds it and raises nothing."""
     stage = message.stage or "review"
+    found = services.checkpoints.get(checkpoint_id(message.job_id, message.attempt, stage))
+    if found is None:
+        job = current_job(services, message)
+        if job is None:
+            return
+        _store(services, job, stage, task_token="")
+        found = services.checkpoints.get(checkpoint_id(message.job_id, message.attempt, stage))
+    if found is not None and found.status == CheckpointStatus.PENDING:
+        _expire(services, found, notify_workflow=False)
+
+
+def _store(services: Services, job: Job, stage: str, task_token: str) -> None:
+    """A new PENDING checkpoint of ``job``'s attempt at ``stage`` (once: a repeat changes nothing)."""
     now = utc_now()
     checkpoint = Checkpoint(
         id=checkpoint_id(job.id, job.attempt, stage),
@@ -70,7 +90,7 @@ def raise_checkpoint(services: Services, message: StepMessage) -> None:
         expires_at=_later(services.settings.checkpoint_timeout_seconds),
         created_at=now,
         updated_at=now,
-        task_token=message.task_token or "",
+        task_token=task_token,
     )
     try:
         services.checkpoints.create(checkpoint)
@@ -79,13 +99,6 @@ def raise_checkpoint(services: Services, message: StepMessage) -> None:
         return
     services.jobs.add_log(make_log(job, LogKind.CHECKPOINT, f"waiting for approval at stage {stage}"))
     events.checkpoint_created(checkpoint)
-
-
-def expire_from_workflow(services: Services, message: StepMessage) -> None:
-    """The workflow's wait timed out: the checkpoint is EXPIRED and the job REJECTED."""
-    found = services.checkpoints.get(checkpoint_id(message.job_id, message.attempt, message.stage or "review"))
-    if found is not None and found.status == CheckpointStatus.PENDING:
-        _expire(services, found, notify_workflow=False)
 
 
 def expire_overdue(services: Services, now_iso: str) -> int:
