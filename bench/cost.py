@@ -410,6 +410,7 @@ def measure(
     emf = {who: s for who, s in captured["emf"].items() if who in FUNCTIONS}
     logs = {who: s for who, s in captured["logs"].items() if who in FUNCTIONS}
     total_invocations = sum(f["invocations"] for f in functions.values())
+    traced_invocations = sum(f["invocations"] for name, f in functions.items() if FUNCTIONS[name.split(" (")[0]].traced)
     usage = {
         "jobs": count,
         "seconds": round(seconds, 2),
@@ -456,7 +457,7 @@ def measure(
                 for fn in sorted(set(logs) | set(emf))
             },
         },
-        "xrayTraces": (total_invocations + len(executions)) * cost_model.XRAY_SAMPLED_FRACTION / n,
+        "xrayTraces": (traced_invocations + len(executions)) * cost_model.XRAY_SAMPLED_FRACTION / n,
         "secretsManagerCalls": cost_model.VALIDATE_CONTAINERS
         / (cost_model.SECRET_CACHE_SECONDS * cost_model.ASSUMED_LOAD_JOBS_PER_SECOND),
         "egressBytes": egress.bytes / n,

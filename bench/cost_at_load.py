@@ -270,7 +270,8 @@ def cost_at_load(profile: Profile, jobs_per_month: float, inventory: Inventory, 
     }
     for key, (size, what) in log_bytes.items():
         add(key, "CloudWatch Logs", size / GB * price("cloudwatchLogsIngestionPerGb"), f"{size:,.0f} bytes of {what}")
-    traces_per_second = sum(load_model.xray_traces_per_second(r) for r in by_function_rate.values())
+    traced = set(inventory.traced_functions)
+    traces_per_second = sum(load_model.xray_traces_per_second(r) for f, r in by_function_rate.items() if f in traced)
     executions_per_second = profile.step_functions_executions * rate
     traces_per_second += load_model.xray_traces_per_second(executions_per_second)
     traces = traces_per_second / rate
@@ -279,7 +280,8 @@ def cost_at_load(profile: Profile, jobs_per_month: float, inventory: Inventory, 
         "xray",
         "X-Ray",
         traces * price("xrayPerMillionTracesRecorded") / 1e6,
-        f"{traces:.3f} traces ({sampled:.1%} of invocations and executions: 1/s per function + 5 %)",
+        f"{traces:.3f} traces ({sampled:.1%} of invocations and executions: 1/s per traced function + 5 %; "
+        f"untraced: {', '.join(sorted(set(by_function_rate) - traced)) or 'none'})",
     )
     add(
         "dataTransfer",

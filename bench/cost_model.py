@@ -37,7 +37,8 @@ CONCURRENT_BATCH_FUNCTIONS = frozenset({"execute_job", "validate"})
 # INIT (cold start) is billed since 1 Aug 2025; AWS reports cold starts in under 1% of invocations.
 COLD_START_FRACTION = 0.01
 DEFAULT_INIT_SECONDS = 1.0  # when the cold-start benchmark did not run
-# X-Ray: tracing=ACTIVE on every function and the state machine; the default sampling rule records the first
+# X-Ray: tracing=ACTIVE on the state machine and every function but the per-job consumers
+# (catalog.FunctionSpec.traced); the default sampling rule records the first
 # request each second and 5% of the rest. At load the 5% dominates; the reservoir (≤ 86,400 traces a day
 # whatever the volume) is left out of a per-job figure.
 XRAY_SAMPLED_FRACTION = 0.05

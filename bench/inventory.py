@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -45,7 +46,7 @@ class Inventory:
     tables_with_pitr: int = 0
     schedule_expressions: list[str] = field(default_factory=list)
     state_machine_log_levels: list[str] = field(default_factory=list)
-    traced_functions: int = 0
+    traced_functions: list[str] = field(default_factory=list)  # catalog names of the functions with tracing=ACTIVE
 
     def mapping(self, queue: str) -> QueueMapping | None:
         return next((m for m in self.queue_mappings if m.queue == queue), None)
@@ -67,6 +68,14 @@ def _queue_names(resources: dict[str, Any]) -> dict[str, str]:
             name = str(resource["Properties"].get("QueueName", logical_id))
             names[logical_id] = name.split("-", 1)[1] if "-" in name else name
     return names
+
+
+def _function_name(resource: dict[str, Any], logical_id: str) -> str:
+    """The catalog name of a function from its construct path (``…/Functions/ExecuteJob/Resource`` ->
+    ``execute_job``, the inverse of ``infra.lambdas.function_id``)."""
+    path = str((resource.get("Metadata") or {}).get("aws:cdk:path", logical_id))
+    construct = path.removesuffix("/Resource").rsplit("/", 1)[-1]
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", construct).lower()
 
 
 def _alarm_metrics(properties: dict[str, Any]) -> int:
@@ -116,7 +125,7 @@ def from_template(template: dict[str, Any], source: str) -> Inventory:
         elif kind == "AWS::StepFunctions::StateMachine":
             found.state_machine_log_levels.append(str((properties.get("LoggingConfiguration") or {}).get("Level")))
         elif kind == "AWS::Lambda::Function" and (properties.get("TracingConfig") or {}).get("Mode") == "Active":
-            found.traced_functions += 1
+            found.traced_functions.append(_function_name(resource, logical_id))
     return found
 
 

@@ -101,6 +101,9 @@ class Lambdas(Construct):
                 batch_size=spec.batch_size,
                 report_batch_item_failures=True,
                 max_concurrency=spec.max_concurrency,
+                max_batching_window=Duration.seconds(spec.max_batching_window_seconds)
+                if spec.max_batching_window_seconds
+                else None,
             )
             consumer.add_event_source(self.mappings[spec.key])
             self.dlq_mappings[spec.key] = event_sources.SqsEventSource(
@@ -141,10 +144,10 @@ class Lambdas(Construct):
             layers=[self.layer],
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(spec.timeout_seconds),
-            tracing=lambda_.Tracing.ACTIVE,
+            tracing=lambda_.Tracing.ACTIVE if spec.traced else lambda_.Tracing.DISABLED,
             role=role,
             log_group=log_group,
-            environment=dict(environment),
+            environment=dict(environment) if spec.traced else {**environment, c.ENV_TRACE_DISABLED: "true"},
         )
         acknowledge(function, LAMBDA_RUNTIME, RUNTIME_REASON)
         self.roles[spec.name] = role
@@ -185,7 +188,7 @@ class Lambdas(Construct):
             judge_secret.grant_read(function)
             for key, value in judge_secret.environment().items():
                 function.add_environment(key, value)
-        reasons = [XRAY_REASON]
+        reasons = [XRAY_REASON] if FUNCTIONS[name].traced else []
         if any(spec.consumer == name for spec in STREAMS):
             reasons.append(STREAM_LIST_REASON)
         if access.controls_execute_workers:
@@ -201,4 +204,5 @@ class Lambdas(Construct):
                 iam.PolicyStatement(actions=["lambda:ListEventSourceMappings"], resources=["*"])
             )
             reasons.append(WORKER_LIST_REASON)
-        acknowledge(self.roles[name], IAM5_ANY_RESOURCE, " ".join(reasons))
+        if reasons:
+            acknowledge(self.roles[name], IAM5_ANY_RESOURCE, " ".join(reasons))

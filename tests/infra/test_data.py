@@ -135,11 +135,24 @@ def test_queue_and_dlq_feed_the_consumer(template: dict[str, Any], spec: Any) ->
     assert main["BatchSize"] == spec.batch_size
     assert main["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert main["ScalingConfig"] == {"MaximumConcurrency": spec.max_concurrency}
+    assert main.get("MaximumBatchingWindowInSeconds", 0) == spec.max_batching_window_seconds
     dlq = mappings[logical_id(template, f"Queues/{queue_id(spec.key)}Dlq/Resource")]
     assert dlq["FunctionName"] == consumer
     assert dlq["BatchSize"] == c.ESM_DLQ_BATCH_SIZE == 10
     assert dlq["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert dlq["ScalingConfig"] == {"MaximumConcurrency": c.ESM_DLQ_MAX_CONCURRENCY}
+
+
+def test_only_the_execute_queue_gathers_batches(template: dict[str, Any]) -> None:
+    """Issue 13: a 1 s batching window on execute (cost at low load), none elsewhere: a job waits one window."""
+    mappings = _mappings(template)
+    windows = {
+        spec.key: mappings[logical_id(template, f"Queues/{queue_id(spec.key)}/Resource")].get(
+            "MaximumBatchingWindowInSeconds", 0
+        )
+        for spec in QUEUES
+    }
+    assert windows == {"execute": 1, "execute-high": 0, "validate": 0, "checkpoint": 0, "webhooks": 0}
 
 
 def test_workflow_queues_exist_in_the_catalog() -> None:

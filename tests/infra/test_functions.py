@@ -32,7 +32,11 @@ def test_function_shape(template: dict[str, Any], name: str) -> None:
     assert props["Handler"] == "handler.handler"
     assert props["MemorySize"] == spec.memory_mb
     assert props["Timeout"] == spec.timeout_seconds
-    assert props["TracingConfig"] == {"Mode": "Active"}
+    if spec.traced:
+        assert props["TracingConfig"] == {"Mode": "Active"}
+    else:  # no X-Ray, and Powertools' Tracer told so (it would look for a segment Lambda never opens)
+        assert "TracingConfig" not in props or props["TracingConfig"] == {"Mode": "PassThrough"}
+        assert props["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "true"
     assert props["Layers"] == [ref(logical_id(template, "Functions/CommonLayer/Resource"))]
     assert props["Role"] == arn(logical_id(template, f"Functions/{function_id(name)}Role/Resource"))
     log_group = logical_id(template, f"Functions/{function_id(name)}Logs/Resource")

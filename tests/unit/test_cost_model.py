@@ -100,9 +100,10 @@ def profile() -> cost_at_load.Profile:
     )
 
 
-def inventory() -> Inventory:
+def inventory(traced: tuple[str, ...] = ("create_job", "execute_job", "events")) -> Inventory:
     return Inventory(
         source="test",
+        traced_functions=list(traced),
         queue_mappings=[
             QueueMapping("execute", "Execute", 10, 5, 0.0),
             QueueMapping("execute-dlq", "Execute", 10, 2, 0.0),
@@ -141,6 +142,35 @@ def test_xray_costs_more_per_job_at_1m_than_at_50m_jobs_a_month() -> None:
     assert at_1m.usd_per_million_jobs > 4 * at_50m.usd_per_million_jobs
     flat = (2 + 1 + 5) * 0.05 * cost_model.price("xrayPerMillionTracesRecorded")  # the old 5 % of every invocation
     assert at_1m.usd_per_million_jobs > 5 * flat
+
+
+def test_an_untraced_function_records_no_trace() -> None:
+    """Issue 13: only the functions the template traces are billed for X-Ray (here the API alone)."""
+    rate = load_model.jobs_per_second(ONE_M)
+    api_only = cost_at_load.cost_at_load(profile(), ONE_M, inventory(traced=("create_job",)), FIXED)
+    (xray,) = [t for t in api_only.terms if t.key == "xray"]
+    create_traces_per_job = load_model.xray_traces_per_second(2.0 * rate) / rate  # 2 API requests a job
+    expected = create_traces_per_job * cost_model.price("xrayPerMillionTracesRecorded")
+    assert xray.usd_per_million_jobs == pytest.approx(expected)
+    assert xray.usd_per_million_jobs < terms(ONE_M)["xray"].usd_per_million_jobs / 2
+
+
+def test_the_inventory_names_the_traced_functions() -> None:
+    template = {
+        "Resources": {
+            "FunctionsCreateJob0A1B2C3D": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {"TracingConfig": {"Mode": "Active"}},
+                "Metadata": {"aws:cdk:path": "AgentJobs/Functions/CreateJob/Resource"},
+            },
+            "FunctionsExecuteJob4E5F6A7B": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {},
+                "Metadata": {"aws:cdk:path": "AgentJobs/Functions/ExecuteJob/Resource"},
+            },
+        }
+    }
+    assert from_template(template, "test").traced_functions == ["create_job"]
 
 
 def test_lambda_requests_and_per_batch_writes_follow_the_batches_the_rate_forms() -> None:
