@@ -12,14 +12,14 @@ from typing import Any
 
 import pytest
 
-from agent_jobs.catalog import FUNCTIONS, QUEUES
+from agent_jobs.catalog import FUNCTIONS
 from agent_jobs.domain import events, lifecycle
 from agent_jobs.domain.stats import tally_agents
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.domain.validation import evaluate
 from agent_jobs.integrations.judge import CriterionResult, JudgeResult, Verdict
 from agent_jobs.integrations.pricing import Usage
-from agent_jobs.metrics_catalog import BY_NAME, METRICS, NAMESPACE, QUEUE_NAMES, Kind, dimension_sets, emit
+from agent_jobs.metrics_catalog import BY_NAME, METRICS, NAMESPACE, Kind, dimension_sets, emit
 from agent_jobs.models.checkpoints import Checkpoint
 from agent_jobs.models.jobs import Job, JobLog, JobStatus, JobSummary, LogKind
 from local.functions import LocalContext
@@ -382,8 +382,6 @@ def test_catalog_names_are_unique_and_cover_the_issue() -> None:
         "JobsInStatus",
         "PendingCheckpoints",
         "OldestPendingCheckpointAgeSeconds",
-        "QueueVisibleMessages",
-        "QueueInFlightMessages",
     }
     assert required <= set(names)
 
@@ -398,10 +396,6 @@ def test_catalog_dimensions_are_low_cardinality() -> None:
             assert dimension == "jobType" or dimension in spec.values, f"{spec.name}.{dimension} is unbounded"
         if spec.kind is Kind.GAUGE:
             assert not spec.rollups, f"{spec.name}: a roll-up of a gauge mixes unrelated samples"
-
-
-def test_queue_dimension_matches_the_catalog() -> None:
-    assert set(QUEUE_NAMES) == {q.key for q in QUEUES} | {f"{q.key}-dlq" for q in QUEUES}
 
 
 def test_emit_refuses_undeclared_dimensions() -> None:

@@ -9,7 +9,7 @@ Dimensions are low-cardinality by construction:
   whether or not ``POWERTOOLS_SERVICE_NAME`` is set;
 - ``jobType`` is bucketed: a type the checkpoint policy table knows (``domain/policies.py`` defaults plus
   the ``JOB_TYPE_CHECKPOINTS`` setting) keeps its name, anything else a user typed becomes ``other``;
-- ``status``, ``outcome``, ``verdict``, ``task``, ``action`` and ``queue`` take a fixed, small set of values
+- ``status``, ``outcome``, ``verdict``, ``task`` and ``action`` take a fixed, small set of values
   (listed on each spec); never a job id, agent id or user id.
 
 Each EMF line states one or more *dimension sets*: the first is the metric's full set, the others are
@@ -26,8 +26,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-
-from agent_jobs.catalog import QUEUES
 
 NAMESPACE = "AgentJobs"
 SERVICE = "agent-jobs"
@@ -72,8 +70,6 @@ VERDICTS = ("pass", "fail", "unavailable")
 JUDGE_TASKS = ("validate", "assign")
 CHECKPOINT_OUTCOMES = ("approved", "rejected", "expired", "changes-requested", "cancelled")
 SWEEP_ACTIONS = ("redispatched", "revalidated", "failed")
-# catalog.QUEUES keys and their DLQs ("<key>-dlq")
-QUEUE_NAMES = tuple(spec.key for spec in QUEUES) + tuple(f"{spec.key}-dlq" for spec in QUEUES)
 
 
 def _counter(name: str, description: str, **kwargs: Any) -> MetricSpec:
@@ -181,22 +177,6 @@ METRICS: tuple[MetricSpec, ...] = (
         Unit.SECONDS,
         Kind.GAUGE,
         "Age of the oldest PENDING checkpoint (0 when none waits)",
-    ),
-    MetricSpec(
-        "QueueVisibleMessages",
-        Unit.COUNT,
-        Kind.GAUGE,
-        "Messages waiting on a queue or DLQ (ApproximateNumberOfMessages)",
-        dimensions=("queue",),
-        values={"queue": QUEUE_NAMES},
-    ),
-    MetricSpec(
-        "QueueInFlightMessages",
-        Unit.COUNT,
-        Kind.GAUGE,
-        "Messages received and being processed (ApproximateNumberOfMessagesNotVisible)",
-        dimensions=("queue",),
-        values={"queue": QUEUE_NAMES},
     ),
 )
 

@@ -14,7 +14,10 @@ How each number is read, and why its cost stays bounded as the platform grows:
 - **Pending checkpoints** — COUNT on the checkpoints table's ``by_status`` index (PENDING, capped the same
   way) and one ``Limit=1`` Query for the oldest (that index is ordered by ``created_at``).
 - **Queue depths** — ``GetQueueAttributes`` (ApproximateNumberOfMessages, …NotVisible) for every queue of
-  ``catalog.QUEUES`` and its DLQ: 8 calls, independent of the number of jobs.
+  ``catalog.QUEUES`` and its DLQ: 10 calls, independent of the number of jobs. They go in the run's log line
+  and explain to the sweeper why a queued job waits, but are **not** emitted as metrics: SQS publishes the
+  same two numbers per queue in ``AWS/SQS`` for free, which the dashboard and the DLQ alarms read; as custom
+  gauges they were 20 of the stack's 60 metric series ($6 a month, issue 13).
 
 The same readings feed the admin stats route (``domain/stats.py``) and the worker view.
 """
@@ -99,16 +102,13 @@ def checkpoint_backlog(now: datetime, cap: int) -> CheckpointBacklog:
 
 
 def emit_gauges(settings: Settings, now: datetime, depths: dict[str, QueueDepth]) -> dict[str, Any]:
-    """Reads and emits every gauge; returns what was emitted (for the run's log line)."""
+    """Reads and emits every gauge; returns what was emitted, and the queue depths, for the run's log line."""
     counts = job_counts(OPEN_STATUSES, settings.status_count_cap)
     for status, count in counts.items():
         emit("JobsInStatus", count.value, status=status.value)
     backlog = checkpoint_backlog(now, settings.status_count_cap)
     emit("PendingCheckpoints", backlog.pending.value)
     emit("OldestPendingCheckpointAgeSeconds", backlog.oldest_age_seconds or 0.0)
-    for key, depth in depths.items():
-        emit("QueueVisibleMessages", depth.visible, queue=key)
-        emit("QueueInFlightMessages", depth.in_flight, queue=key)
     return {
         "jobsInStatus": {status.value: count.value for status, count in counts.items()},
         "capped": [status.value for status, count in counts.items() if count.capped],
