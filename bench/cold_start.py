@@ -2,8 +2,9 @@
 
 Each measurement is a new process running
 ``import time; t = time.perf_counter(); import functions.<name>.handler; print(time.perf_counter() - t)``
-with ``PYTHONPATH=layers/common:.`` and the environment Lambda gives a function with active tracing (the task
-root, a function name, the X-Ray daemon address), so Powertools' Tracer patches what it patches on AWS. One
+with ``PYTHONPATH=layers/common:.`` and the environment Lambda gives the function as infra/ deploys it (the task
+root, a function name, the X-Ray daemon address, and ``POWERTOOLS_TRACE_DISABLED`` where ``FunctionSpec.traced``
+is off), so Powertools' Tracer patches what it patches on AWS. One
 unmeasured run per module first writes the bytecode caches. Each handler's runs alternate with runs of ``import
 boto3`` and its ratio is the median of its own runs over the median of those boto3 runs, so a load that changes
 during the benchmark moves both sides. When a handler is over the target, ``python -X
@@ -32,6 +33,8 @@ IMPORTTIME_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
 def environment(function: str) -> dict[str, str]:
+    from agent_jobs.catalog import FUNCTIONS  # main() puts layers/common on the path
+
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTHON"))}
     env.update(
         {
@@ -46,6 +49,8 @@ def environment(function: str) -> dict[str, str]:
             "POWERTOOLS_METRICS_NAMESPACE": "AgentJobs",
         }
     )
+    if function in FUNCTIONS and not FUNCTIONS[function].traced:  # as infra/lambdas.py deploys it
+        env["POWERTOOLS_TRACE_DISABLED"] = "true"
     return env
 
 

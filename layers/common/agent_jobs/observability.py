@@ -10,10 +10,54 @@ it is process-wide state that concurrent batch records would mix; and a decorato
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from typing import Any
+
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 SERVICE = "agent-jobs"
 NAMESPACE = "AgentJobs"  # the metrics' namespace (infra/ reads it here)
+TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"  # set on the functions deployed without X-Ray (FunctionSpec.traced)
+
+
+class _NoSegment(BaseSegment):
+    def close(self, end_time: int | None = None) -> None: ...
+    def add_subsegment(self, subsegment: Any) -> None: ...
+    def remove_subsegment(self, subsegment: Any) -> None: ...
+    def put_annotation(self, key: str, value: Any) -> None: ...
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+    def add_exception(self, exception: BaseException, stack: Any, remote: bool = False) -> None: ...
+
+
+class NoTracing(BaseProvider):
+    """The Tracer's provider where nothing is traced. Powertools' default provider is the X-Ray SDK's recorder,
+    which it imports even when tracing is disabled: ``aws_xray_sdk.core`` takes about as long to import as
+    boto3 itself, a cold-start cost the untraced functions (and the tests) would pay for nothing."""
+
+    @contextmanager
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Iterator[BaseSegment]:
+        yield _NoSegment()
+
+    def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> AbstractAsyncContextManager[BaseSegment]:
+        @asynccontextmanager
+        async def segment() -> Any:
+            yield _NoSegment()
+
+        return segment()
+
+    def put_annotation(self, key: str, value: Any) -> None: ...
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None: ...
+    def patch(self, modules: Any) -> None: ...
+    def patch_all(self) -> None: ...
+
+
+def tracing_disabled(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
+    """Outside Lambda, or where the function says so (Powertools' own rule, read before it loads the SDK)."""
+    return environ.get(TRACE_DISABLED, "false").lower() in ("1", "true") or not environ.get("LAMBDA_TASK_ROOT")
+
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE)
+tracer = Tracer(service=SERVICE, disabled=True, provider=NoTracing()) if tracing_disabled() else Tracer(service=SERVICE)
