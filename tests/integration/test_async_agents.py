@@ -51,6 +51,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, answer = 200, OUTPUT
         else:
             self.server.requests.append(body)
+            time.sleep(self.server.accept_delay_seconds)  # a slow 202: the lease starts after the claim
             status, answer = 202, {"status": "accepted"}
         data = json.dumps(answer).encode()
         self.send_response(status)
@@ -64,6 +65,7 @@ class _AsyncAgentServer(LoopbackServer):
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.requests: list[dict[str, Any]] = []
+        self.accept_delay_seconds = 0.0
 
 
 class AsyncAgent(BackgroundServer):
@@ -78,6 +80,9 @@ class AsyncAgent(BackgroundServer):
     @property
     def requests(self) -> list[dict[str, Any]]:
         return self._server.requests
+
+    def accept_after(self, seconds: float) -> None:
+        self._server.accept_delay_seconds = seconds
 
 
 # --- fixtures and helpers -----------------------------------------------------------------------------------
@@ -259,6 +264,9 @@ def test_a_failed_callback_fails_the_job_with_the_agents_reason(
 def test_an_agent_that_never_calls_back_times_out_at_its_lease(
     stack: dict[str, str], api: Api, admin: Api, agent: AsyncAgent
 ) -> None:
+    """The reason names the agent's heartbeat, 120 s, even when its 202 came a while after the claim (it once
+    read "121 s" on a loaded machine: the lease starts at the 202, the old figure counted from the claim)."""
+    agent.accept_after(1.2)
     job = parked_job(stack, api, admin, agent, maxRunSeconds=600, heartbeatSeconds=120)
     claimed = parse_time(job["claimedAt"])
     early = sweep(services(), claimed + timedelta(seconds=100), {})  # inside the heartbeat: left alone

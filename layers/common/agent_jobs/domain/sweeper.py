@@ -228,7 +228,7 @@ def _unjudged(services: Services, job: Job, answered_at: str, now: datetime, rep
 
 def _fail_expired(services: Services, job: Job, report: SweepReport) -> None:
     if job.waiting_for == "agent":
-        reason = f"no callback within {_silence(job)} s: the agent accepted attempt {job.attempt} (sweeper)"
+        reason = f"no callback within {_silence(services, job)} s: the agent accepted attempt {job.attempt} (sweeper)"
     else:
         reason = f"no result within {_lease_length(job, services.settings)} s of the claim (sweeper)"
     apply(services.jobs, job, JobEvent.FAIL, reason, actor=ACTOR, response={"error": reason})
@@ -244,12 +244,21 @@ def _lease_length(job: Job, settings: Settings) -> int:
     return stuck_after_seconds(settings)
 
 
-def _silence(job: Job) -> int:
-    """How long the async agent's lease let it stay silent: since its last report, or since the claim."""
-    since = job.current_progress.get("at") or job.claimed_at
-    if not since or not job.deadline:
+def _silence(services: Services, job: Job) -> int:
+    """How long the async agent's lease let it stay silent: from its last report to the deadline; before any
+    report, its heartbeat (the lease started at its 202, which the job does not record, a moment after the
+    claim) or, when the run's end came first, the time from the claim."""
+    if not job.deadline:
         return 0
-    return round((parse_time(job.deadline) - parse_time(since)).total_seconds())
+    deadline = parse_time(job.deadline)
+    reported = job.current_progress.get("at")
+    if reported:
+        return round((deadline - parse_time(reported)).total_seconds())
+    from_claim = round((deadline - parse_time(job.claimed_at)).total_seconds()) if job.claimed_at else 0
+    agent = services.agents.get(job.assigned_agent_id or "")
+    if agent is not None and agent.heartbeat_seconds:
+        return min(agent.heartbeat_seconds, from_claim)
+    return from_claim
 
 
 def _execute_queue(services: Services, job: Job) -> str:
