@@ -33,7 +33,7 @@ IMPORTTIME_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
 
 
 def environment(function: str) -> dict[str, str]:
-    from agent_jobs.catalog import FUNCTIONS  # main() puts layers/common on the path
+    from agent_jobs.catalog import FUNCTIONS, TRACE_DISABLED_ENV  # main() puts layers/common on the path
 
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_", "PYTHON"))}
     env.update(
@@ -50,7 +50,7 @@ def environment(function: str) -> dict[str, str]:
         }
     )
     if function in FUNCTIONS and not FUNCTIONS[function].traced:  # as infra/lambdas.py deploys it
-        env["POWERTOOLS_TRACE_DISABLED"] = "true"
+        env[TRACE_DISABLED_ENV] = "true"
     return env
 
 

@@ -410,7 +410,7 @@ def measure(
     emf = {who: s for who, s in captured["emf"].items() if who in FUNCTIONS}
     logs = {who: s for who, s in captured["logs"].items() if who in FUNCTIONS}
     total_invocations = sum(f["invocations"] for f in functions.values())
-    traced_invocations = sum(f["invocations"] for name, f in functions.items() if FUNCTIONS[name.split(" (")[0]].traced)
+    traced_invocations = sum(1 for inv in invocations if FUNCTIONS[inv.function].traced)
     usage = {
         "jobs": count,
         "seconds": round(seconds, 2),

@@ -77,9 +77,6 @@ POWERTOOLS_ENV = {
     "POWERTOOLS_SERVICE_NAME": SERVICE,
     "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
 }
-# an untraced function (catalog.FunctionSpec.traced) tells Powertools' Tracer, which would otherwise look for
-# the segment Lambda only opens with tracing on
-ENV_TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"
 METRICS_NAMESPACE = NAMESPACE
 SERVICE_NAME = SERVICE
 

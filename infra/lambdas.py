@@ -11,7 +11,7 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from agent_jobs.catalog import EXECUTE_QUEUE_KEYS, FUNCTIONS, QUEUES, STREAMS, FunctionSpec
+from agent_jobs.catalog import EXECUTE_QUEUE_KEYS, FUNCTIONS, QUEUES, STREAMS, TRACE_DISABLED_ENV, FunctionSpec
 from infra import constants as c
 from infra.bundling import layer_code
 from infra.config import StackConfig
@@ -147,7 +147,8 @@ class Lambdas(Construct):
             tracing=lambda_.Tracing.ACTIVE if spec.traced else lambda_.Tracing.DISABLED,
             role=role,
             log_group=log_group,
-            environment=dict(environment) if spec.traced else {**environment, c.ENV_TRACE_DISABLED: "true"},
+            # untraced: Powertools' Tracer is told, or it would look for the segment Lambda only opens when tracing
+            environment=dict(environment) if spec.traced else {**environment, TRACE_DISABLED_ENV: "true"},
         )
         acknowledge(function, LAMBDA_RUNTIME, RUNTIME_REASON)
         self.roles[spec.name] = role

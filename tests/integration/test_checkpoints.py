@@ -71,11 +71,6 @@ def pending_checkpoints(api: Api, job_id: str) -> list[dict[str, Any]]:
     return [c for c in reply.body["checkpoints"] if c["status"] == "PENDING"]
 
 
-def waiting(sqs: Any, queue_url: str) -> int:
-    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
-    return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
-
-
 def history(job_id: str, attempt: int = 1) -> list[str]:
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
     machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
@@ -169,6 +164,7 @@ def test_an_expiry_notice_that_overtakes_its_checkpoint_still_rejects_the_job(
     where moto's timer fired before its own send finished). The job is REJECTED all the same, and the late
     "checkpoint" message raises nothing an admin could still approve."""
     from agent_jobs.catalog import QUEUES
+    from agent_jobs.domain.gauges import queue_depth
     from tests.integration.conftest import deliver
 
     monkeypatch.setenv("CHECKPOINT_TIMEOUT_SECONDS", "1")
@@ -180,7 +176,7 @@ def test_an_expiry_notice_that_overtakes_its_checkpoint_still_rejects_the_job(
     others = [spec for spec in QUEUES if env[spec.setting.upper()] != checkpoint_queue]
 
     deadline = time.monotonic() + 30
-    while waiting(sqs, checkpoint_queue) < 2:  # both notices: the wait was raised and then timed out
+    while queue_depth(checkpoint_queue).visible < 2:  # both notices: the wait was raised and then timed out
         assert time.monotonic() < deadline, "the workflow never reached its checkpoint and timed out"
         for spec in others:  # everything but the checkpoint queue moves, so the workflow reaches its wait
             deliver(env[spec.setting.upper()], spec.consumer)

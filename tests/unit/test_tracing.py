@@ -56,8 +56,12 @@ def test_a_traced_function_keeps_the_xray_recorder() -> None:
         ({"LAMBDA_TASK_ROOT": "/var/task", "POWERTOOLS_TRACE_DISABLED": "false"}, False),
     ],
 )
-def test_the_rule_matches_powertools(environ: dict[str, str], disabled: bool) -> None:
-    assert tracing_disabled(environ) is disabled
+def test_the_rule_matches_powertools(environ: dict[str, str], disabled: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("LAMBDA_TASK_ROOT", "POWERTOOLS_TRACE_DISABLED", "AWS_SAM_LOCAL", "AWS_CHALICE_CLI_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environ.items():
+        monkeypatch.setenv(name, value)
+    assert tracing_disabled() is disabled
 
 
 def test_a_decorated_handler_runs_on_the_no_op_provider() -> None:

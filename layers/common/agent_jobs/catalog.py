@@ -30,6 +30,9 @@ class FunctionSpec:
     traced: bool = True
 
 
+TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"  # what an untraced function is deployed with (Powertools' name)
+
+
 @dataclass(frozen=True)
 class QueueSpec:
     key: str  # the queue's short name; settings read "<KEY>_QUEUE_URL"
@@ -87,9 +90,8 @@ FUNCTIONS: dict[str, FunctionSpec] = {
     spec.name: spec
     for spec in (
         FunctionSpec("create_job", 29, 512, "Jobs, agents and admin job API"),
-        FunctionSpec(
-            "execute_job", 180, 512, "Execute queue consumer: calls agents", traced=False
-        ),  # 512: a batch of 10 in ~1.4 s
+        # 512: a batch of 10 in ~1.4 s
+        FunctionSpec("execute_job", 180, 512, "Execute queue consumer: calls agents", traced=False),
         FunctionSpec("validate", 120, 512, "Validate queue consumer: the LLM judge and auto-assign", traced=False),
         FunctionSpec("checkpoints", 29, 256, "Checkpoint API, checkpoint queue consumer, admin page"),
         FunctionSpec("metrics", 60, 256, "Worker control, stats, scheduled gauges and sweeper"),

@@ -10,7 +10,6 @@ it is process-wide state that concurrent batch records would mix; and a decorato
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
@@ -20,7 +19,6 @@ from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 
 SERVICE = "agent-jobs"
 NAMESPACE = "AgentJobs"  # the metrics' namespace (infra/ reads it here)
-TRACE_DISABLED = "POWERTOOLS_TRACE_DISABLED"  # set on the functions deployed without X-Ray (FunctionSpec.traced)
 
 
 class _NoSegment(BaseSegment):
@@ -55,9 +53,10 @@ class NoTracing(BaseProvider):
     def patch_all(self) -> None: ...
 
 
-def tracing_disabled(environ: dict[str, str] | os._Environ[str] = os.environ) -> bool:
-    """Outside Lambda, or where the function says so (Powertools' own rule, read before it loads the SDK)."""
-    return environ.get(TRACE_DISABLED, "false").lower() in ("1", "true") or not environ.get("LAMBDA_TASK_ROOT")
+def tracing_disabled() -> bool:
+    """Outside Lambda, or where the function says so (``catalog.TRACE_DISABLED_ENV``): Powertools' own rule,
+    asked before a Tracer is built, since building one with the default provider loads the SDK."""
+    return bool(Tracer._is_tracer_disabled())
 
 
 logger = Logger(service=SERVICE)
