@@ -65,19 +65,20 @@ def expire_from_workflow(services: Services, message: StepMessage) -> None:
     first: the checkpoint is then stored here (with no token: its wait is over) and expired, and the late
     "checkpoint" message finds it and raises nothing."""
     stage = message.stage or "review"
-    found = services.checkpoints.get(checkpoint_id(message.job_id, message.attempt, stage))
+    id_ = checkpoint_id(message.job_id, message.attempt, stage)
+    found = services.checkpoints.get(id_)
     if found is None:
         job = current_job(services, message)
         if job is None:
             return
-        _store(services, job, stage, task_token="")
-        found = services.checkpoints.get(checkpoint_id(message.job_id, message.attempt, stage))
+        found = _store(services, job, stage, task_token="") or services.checkpoints.get(id_)  # raced: read it
     if found is not None and found.status == CheckpointStatus.PENDING:
         _expire(services, found, notify_workflow=False)
 
 
-def _store(services: Services, job: Job, stage: str, task_token: str) -> None:
-    """A new PENDING checkpoint of ``job``'s attempt at ``stage`` (once: a repeat changes nothing)."""
+def _store(services: Services, job: Job, stage: str, task_token: str) -> Checkpoint | None:
+    """A new PENDING checkpoint of ``job``'s attempt at ``stage``, as stored; None when it already exists (a
+    repeat changes nothing)."""
     now = utc_now()
     checkpoint = Checkpoint(
         id=checkpoint_id(job.id, job.attempt, stage),
@@ -93,12 +94,13 @@ def _store(services: Services, job: Job, stage: str, task_token: str) -> None:
         task_token=task_token,
     )
     try:
-        services.checkpoints.create(checkpoint)
+        stored = services.checkpoints.create(checkpoint)
     except Conflict:
         logger.info("checkpoint already raised", extra={"checkpoint_id": checkpoint.id})
-        return
+        return None
     services.jobs.add_log(make_log(job, LogKind.CHECKPOINT, f"waiting for approval at stage {stage}"))
     events.checkpoint_created(checkpoint)
+    return stored
 
 
 def expire_overdue(services: Services, now_iso: str) -> int:
