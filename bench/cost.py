@@ -411,7 +411,7 @@ def measure(
     logs = {who: s for who, s in captured["logs"].items() if who in FUNCTIONS}
     total_invocations = sum(f["invocations"] for f in functions.values())
     traced_invocations = sum(1 for inv in invocations if FUNCTIONS[inv.function].traced)
-    usage = {
+    usage: dict[str, Any] = {
         "jobs": count,
         "seconds": round(seconds, 2),
         "failedRecords": sum(inv.failures for inv in invocations),  # retried by the queue; 0 expected
