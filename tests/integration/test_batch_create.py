@@ -82,7 +82,7 @@ def test_each_body_gets_the_error_the_single_route_gives(api: Api) -> None:
 def test_a_failure_of_one_body_never_blocks_the_others(api: Api) -> None:
     services()  # binds the tables: the client below is the one the handler writes with
     client = JobRecord._get_connection().connection.client
-    with failing(client, "TransactWriteItems", code="ValidationException", times=1):
+    with failing(client, "PutItem", code="ValidationException", times=1):  # body 0's job item
         results = results_of(api.post("/api/jobs/batch", {"jobs": [body(0), body(1), body(2)]}))
     assert [r["status"] for r in results] == [500, 201, 201]
     assert results[0]["error"]["code"] == "INTERNAL_ERROR"

@@ -246,14 +246,13 @@ def test_an_idempotency_key_replays_the_first_bulk_answer(api: Api, admin: Api, 
 
 
 # --- bounded time --------------------------------------------------------------------------------
-AWS_CALLS_PER_CANCEL = 3  # GetItem (the job, consistently), TransactWriteItems (job + log), Query (its checkpoints)
+AWS_CALLS_PER_CANCEL = 3  # GetItem (the job, consistently), UpdateItem (the job, its history entry in it), Query (its checkpoints)
 
 
 def test_one_hundred_cancels_cost_three_calls_each(
     api: Api, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The time bound, measured where it means something: moto spends most of a cancel deep-copying whole tables
-    (its TransactWriteItems snapshots every item), so its wall time says little about AWS. What carries over is
+    """The time bound, measured where it means something: moto's wall time says little about AWS. What carries over is
     the number of calls: three per cancel of a PENDING job, at ~5-25 ms each on AWS, so 100 take a few seconds
     of the 29 s. The wall time on moto is printed; the deadline itself has its own tests below."""
     ids = [new_job(api)["id"] for _ in range(100)]

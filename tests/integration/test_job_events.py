@@ -113,10 +113,10 @@ def test_a_completed_job_tells_each_transition_once(platform: dict[str, Any], ta
     tap.pump()
     events = tap.published()
     statuses = [e["data"]["job"]["status"] for e in events]
-    # assigning with agentId starts the job in the same write (PENDING → IN_PROGRESS): one change, one event
-    assert types_of(events) == ["job.created", "job.status_changed", "job.status_changed", "job.completed"]
-    assert statuses == ["PENDING", "IN_PROGRESS", "COMPLETED", "COMPLETED"]
-    assert [e["data"]["previousStatus"] for e in events] == [None, "PENDING", "IN_PROGRESS", "IN_PROGRESS"]
+    # created with agentId, the job is born assigned and started (one write, DESIGN.md §13): one event
+    assert types_of(events) == ["job.created", "job.status_changed", "job.completed"]
+    assert statuses == ["IN_PROGRESS", "COMPLETED", "COMPLETED"]
+    assert [e["data"]["previousStatus"] for e in events] == [None, "IN_PROGRESS", "IN_PROGRESS"]
     assert len({e["id"] for e in events}) == len(events)
     assert all(e["userId"] == "alice" and e["data"]["job"]["id"] == job_id for e in events)
     # a summary: no input, result, agent inputs, feedback or task token
@@ -134,14 +134,13 @@ def test_a_resubmitted_then_failed_job(platform: dict[str, Any], tap: Tap, api: 
     tap.pump()
     events = tap.published()
     assert types_of(events) == [
-        "job.created",
-        "job.status_changed",  # IN_PROGRESS, attempt 1
+        "job.created",  # born IN_PROGRESS, attempt 1
         "job.status_changed",  # IN_PROGRESS again, attempt 2 (with the judge's feedback)
         "job.status_changed",
         "job.resubmission_required",
     ]
-    assert [e["data"]["job"]["attempt"] for e in events[1:3]] == [1, 2]
-    assert events[2]["data"]["previousStatus"] == "IN_PROGRESS"
+    assert [e["data"]["job"]["attempt"] for e in events[0:2]] == [1, 2]
+    assert events[1]["data"]["previousStatus"] == "IN_PROGRESS"
     cancelled = api.post(f"/api/jobs/{job_id}/cancel", {"reason": "enough"})
     assert cancelled.status == 200, cancelled.body
     tap.pump()

@@ -271,14 +271,15 @@ def test_the_claim_stamps_a_lease_from_the_agent_and_the_function(
     pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any
 ) -> None:
     """Every try at the agent's timeout (2 s x 3 + 2 Retry-After waits of 20 s), capped by what the invocation
-    can spend (30 s left - 10 s to finish = 20 s), plus the 300 s margin."""
+    can spend (30 s left - 10 s to finish = 20 s), plus the 300 s margin. The invocation's clock runs from its
+    start, so a loaded machine's slow start shortens the lease by seconds (317 s seen); uncapped it is 346 s."""
     agent_id = register_agent(admin, agent_server.url("/slow?seconds=0.2"))
     job = create_job(api, agent_id)
     deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job")
     stored = services().jobs.get(job["id"])
     assert stored is not None and stored.claimed_at and stored.deadline
     lease = (parse_time(stored.deadline) - parse_time(stored.claimed_at)).total_seconds()
-    assert 319 <= lease <= 320
+    assert 310 <= lease <= 320
     run_queues(pipeline)
     assert job_state(api, job["id"])[0]["status"] == "COMPLETED"
 

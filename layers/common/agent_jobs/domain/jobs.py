@@ -6,7 +6,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from agent_jobs.domain import events
+from agent_jobs.domain import events, lifecycle
 from agent_jobs.domain.auth import Principal, hide_unless_visible
 from agent_jobs.domain.lifecycle import Step, apply, apply_steps, make_log
 from agent_jobs.domain.schemas import schema_errors
@@ -135,10 +135,15 @@ class JobService:
             created_at=now,
             updated_at=now,
         )
-        job = self.jobs.create(job, make_log(job, LogKind.PENDING, "job created", actor=principal.user_id))
+        created = make_log(job, LogKind.PENDING, "job created", actor=principal.user_id)
+        if agent is not None:  # born assigned (and started): one write (DESIGN.md §13)
+            steps = self._assignment_steps(job, agent, inputs or {}, JobEvent.ASSIGN)
+            job = lifecycle.create(self.jobs, job, created, steps, actor=principal.user_id)
+            events.job_created(job)
+            self._queue_if_started(job)
+            return job
+        job = self.jobs.create(job, [created])
         events.job_created(job)
-        if agent is not None:
-            return self.assign_agent(job, agent, inputs or {}, principal.user_id, JobEvent.ASSIGN)
         if request.auto_assign:
             self.dispatcher.request_assignment(job)
         return job
@@ -223,7 +228,23 @@ class JobService:
         job_usage: JobUsage | None = None,
     ) -> Job:
         """ASSIGN/REASSIGN to ``agent`` with checked ``inputs``; with auto-start on, the start is written in
-        the same transaction (one write instead of two) and the job is queued."""
+        the same write (one instead of two) and the job is queued."""
+        steps = self._assignment_steps(job, agent, inputs, event, note=note, usage=usage, job_usage=job_usage)
+        updated = apply_steps(self.jobs, job, steps, actor=actor)
+        self._queue_if_started(updated)
+        return updated
+
+    def _assignment_steps(
+        self,
+        job: Job,
+        agent: Agent,
+        inputs: dict[str, Any],
+        event: JobEvent,
+        *,
+        note: str | None = None,
+        usage: Any = None,
+        job_usage: JobUsage | None = None,
+    ) -> list[Step]:
         steps = [
             Step(
                 event,
@@ -238,10 +259,11 @@ class JobService:
         ]
         if self.settings.auto_start_on_assign:
             steps.append(Step(JobEvent.START, "execution started on assignment", {"attempt": job.attempt + 1}))
-        updated = apply_steps(self.jobs, job, steps, actor=actor)
-        if self.settings.auto_start_on_assign:
-            self.dispatcher.start(updated)
-        return updated
+        return steps
+
+    def _queue_if_started(self, job: Job) -> None:
+        if job.status == JobStatus.IN_PROGRESS:
+            self.dispatcher.start(job)
 
     # --- helpers ---------------------------------------------------------------------------------
     def _active_agent(self, agent_id: str) -> Agent:

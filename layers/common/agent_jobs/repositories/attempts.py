@@ -14,9 +14,9 @@ from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
 from agent_jobs.models.jobs import Job, JobLog, JobStatus
-from agent_jobs.repositories.job_logs import log_record
+from agent_jobs.repositories import job_history
 from agent_jobs.repositories.tables import JobRecord
-from agent_jobs.repositories.transactions import conditional, transaction
+from agent_jobs.repositories.transactions import conditional
 
 NOT_OPEN = "the attempt is not waiting for its agent any more"
 
@@ -51,14 +51,15 @@ class AttemptRepository:
         return job.model_copy(update={"progress_report": report, **moved})
 
     def record_answer(self, job: Job, report: dict[str, Any], log: JobLog) -> Job:
-        """The completion callback's output, once: the attempt is marked answered and its AGENT_RESPONSE entry
-        written in one transaction. A second completion finds the attempt answered (Conflict)."""
+        """The completion callback's output, once: the attempt is marked answered with its AGENT_RESPONSE entry
+        in one conditional update (the entry's detail put first). A second completion finds the attempt
+        answered (Conflict)."""
         record = JobRecord(job.id)
         record.version = job.version
         actions: list[Action] = [JobRecord.answered_attempt.set(job.attempt), JobRecord.progress_report.set(report)]
-        with transaction(JobRecord, NOT_OPEN) as tx:
-            tx.update(record, actions=actions, condition=_open_attempt(job), add_version_condition=False)
-            tx.save(log_record(log))
+        actions += job_history.append_actions(job, [log])
+        with conditional(NOT_OPEN):
+            record.update(actions=actions, condition=_open_attempt(job), add_version_condition=False)
         return job.model_copy(
             update={"answered_attempt": job.attempt, "progress_report": report, "version": job.version + 1}
         )

@@ -37,6 +37,12 @@ def new_log_id(attempt: int, created_at: str, sequence: int = 0) -> str:
     return f"{attempt_prefix(attempt)}{created_at}#{sequence:02d}{secrets.token_hex(4)}"
 
 
+def log_time_and_attempt(log_id: str) -> tuple[str, int]:
+    """The time and the attempt a :func:`new_log_id` carries."""
+    prefix, created_at, _ = log_id.split("#", 2)
+    return created_at, int(prefix[1:])
+
+
 def check_stored(what: str, size: int) -> None:
     if size > MAX_STORED_PAYLOAD_BYTES:
         raise PayloadTooLarge(
@@ -44,11 +50,13 @@ def check_stored(what: str, size: int) -> None:
         )
 
 
-def log_record(log: JobLog) -> JobLogRecord:
-    """The item of one history entry. An agent's answer is stored without the request it answered: that is
+def log_record(log: JobLog, *, detail: bool = False) -> JobLogRecord:
+    """The item of one history entry (``detail``: of an entry the job item's history names, ``job_history``).
+    An agent's answer is stored without the request it answered: that is
     the job's own fields (``execution.agent_request``), already in the job item — never stored twice."""
     record = to_record(log, JobLogRecord)
     record.log_id = log.id
+    record.history_detail = True if detail else None
     if log.status == LogKind.AGENT_RESPONSE:
         record.request_payload = None
     what = "the agent's answer" if log.status == LogKind.AGENT_RESPONSE else f"the {log.status} log's payload"
@@ -59,6 +67,7 @@ def log_record(log: JobLog) -> JobLogRecord:
 def log_entity(record: JobLogRecord) -> JobLog:
     values = {**record.attribute_values, "id": record.log_id}
     values.pop("log_id", None)
+    values.pop("history_detail", None)
     return JobLog.model_validate({k: v for k, v in values.items() if v is not None})
 
 

@@ -1,4 +1,6 @@
-"""Jobs and their logs in DynamoDB. Status changes are written with their log entry in one transaction."""
+"""Jobs and their logs in DynamoDB. A status change is one conditional UpdateItem of the job item that appends
+its log entries to the item's compact history; the entries' payloads are plain puts before it (DESIGN.md §13,
+``job_history.py``)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pynamodb.expressions.update import Action
 from agent_jobs.errors import Conflict
 from agent_jobs.models.job_filters import JobFilter
 from agent_jobs.models.jobs import Job, JobLog, JobStatus, JobSummary, LogKind
-from agent_jobs.repositories import job_lists, job_tags
+from agent_jobs.repositories import job_history, job_lists, job_tags
 from agent_jobs.repositories.job_logs import (
     HISTORY_END,
     attempt_prefix,
@@ -22,9 +24,9 @@ from agent_jobs.repositories.job_logs import (
     stored_result,
 )
 from agent_jobs.repositories.paging import Page, decode_cursor, encode_cursor
-from agent_jobs.repositories.records import stored_size, to_entity, to_record
+from agent_jobs.repositories.records import to_entity, to_record
 from agent_jobs.repositories.tables import JobLogRecord, JobRecord
-from agent_jobs.repositories.transactions import conditional, transaction
+from agent_jobs.repositories.transactions import conditional
 
 STALE = "the job changed while this request ran; reload it and try again"
 MAX_LOGS = 500
@@ -71,26 +73,29 @@ class JobRepository:
         """One page of the job's history: pages run newest first (``token`` continues to older entries), the
         entries of a page in time order. A page also ends after :data:`LOG_PAGE_BYTES` of payloads."""
         start = decode_cursor(token, expected={"job_id": job_id}, key_names={"job_id", "log_id"})
+        before = start["log_id"]["S"] if start else HISTORY_END
+        compact = [log for log in job_history.entries(job_id, self._history(job_id)) if log.id < before]
         records = JobLogRecord.query(
             job_id,
-            range_key_condition=JobLogRecord.log_id < HISTORY_END,
+            range_key_condition=JobLogRecord.log_id < before,
             scan_index_forward=False,
-            last_evaluated_key=start,
+            consistent_read=True,  # a detail is written right before the update that names it
             page_size=limit + 1,  # the page and a peek at what follows
         )
         newest_first: list[JobLog] = []
         budget = LOG_PAGE_BYTES
-        for record in records:
+        for log, payload_bytes in job_history.merge_newest_first(compact, records):
             if len(newest_first) == limit or (newest_first and budget <= 0):
                 cursor = encode_cursor({"job_id": {"S": job_id}, "log_id": {"S": newest_first[-1].id}})
                 return Page(newest_first[::-1], cursor)
-            budget -= stored_size(record.request_payload) + stored_size(record.response_payload)
-            newest_first.append(log_entity(record))
+            budget -= payload_bytes
+            newest_first.append(log)
         return Page(newest_first[::-1], None)
 
     def answer(self, job_id: str, attempt: int) -> JobLog | None:
         """The agent's answer (AGENT_RESPONSE entry) for ``attempt``: one Query on that attempt's key prefix,
-        however long the history before it."""
+        however long the history before it (and a read of the history when it must tell a detail whose
+        transition happened from one whose transition lost its race)."""
         records = JobLogRecord.query(
             job_id,
             range_key_condition=JobLogRecord.log_id.startswith(attempt_prefix(attempt)),
@@ -98,16 +103,37 @@ class JobRepository:
             scan_index_forward=False,
             consistent_read=True,  # validation reads it right after the execute step wrote it
         )
-        return next((log_entity(record) for record in records), None)
+        named: set[str] | None = None
+        for record in records:
+            if record.history_detail:
+                named = (
+                    named
+                    if named is not None
+                    else {log.id for log in job_history.entries(job_id, self._history(job_id))}
+                )
+                if record.log_id not in named:
+                    continue
+            return log_entity(record)
+        return None
+
+    @staticmethod
+    def _history(job_id: str) -> list[str]:
+        try:
+            record = JobRecord.get(job_id, consistent_read=True, attributes_to_get=["history"])
+        except JobRecord.DoesNotExist:
+            return []
+        return [str(entry) for entry in record.history or []]
 
     # --- writes ----------------------------------------------------------------------------------
-    def create(self, job: Job, log: JobLog) -> Job:
+    def create(self, job: Job, logs: list[JobLog]) -> Job:
+        """Writes the new job with its first log entries: one PutItem (and a plain put per entry's detail)."""
         job_tags.write_entries(job)  # first: a failure after them leaves entries of no job, which lists skip
+        job_history.write_details(logs)
         record = to_record(job, JobRecord)
         record.user_phase = job_lists.user_phase(job.user_id, job.status)
-        with transaction(JobRecord, "a job with this id exists") as tx:
-            tx.save(record, condition=JobRecord.id.does_not_exist())
-            tx.save(log_record(log))
+        record.history = [job_history.encode(log) for log in logs]  # type: ignore[misc]  # stored as strings
+        with conditional("a job with this id exists"):
+            record.save(condition=JobRecord.id.does_not_exist())
         return job.model_copy(update={"version": 1})
 
     def write_transition(
@@ -118,26 +144,27 @@ class JobRepository:
         logs: list[JobLog],
         extra: Condition | None = None,
     ) -> Job:
-        """Moves ``job`` to ``target`` with ``changes`` and its log entries if nobody changed it since it was read."""
+        """Moves ``job`` to ``target`` with ``changes`` and its log entries if nobody changed it since it was read:
+        the entries' details and a large result first (plain puts), then one conditional UpdateItem."""
         now = logs[-1].created_at
         update = {**changes, "status": target.value, "updated_at": now}
-        stored, items = dict(update), [log_record(log) for log in logs]
+        stored = dict(update)
         if job_lists.phase_of(target) != job_lists.phase_of(job.status):  # else by_user_phase's key stays put
             stored["user_phase"] = job_lists.user_phase(job.user_id, target)
         if "result" in changes:
             placed, result_item = place_result(job.id, changes["result"], now)
             stored.update(placed)
-            items += [result_item] if result_item is not None else []
+            if result_item is not None:
+                result_item.save()
+        actions = [_set(getattr(JobRecord, name), value) for name, value in stored.items()]
+        actions += job_history.append_actions(job, logs)
         record = JobRecord(job.id)
         record.version = job.version
-        actions = [_set(getattr(JobRecord, name), value) for name, value in stored.items()]
         condition = JobRecord.status == job.status.value
         if extra is not None:
             condition &= extra
-        with transaction(JobRecord, STALE) as tx:
-            tx.update(record, actions=actions, condition=condition)
-            for item in items:
-                tx.save(item)
+        with conditional(STALE):
+            record.update(actions=actions, condition=condition)
         return job.model_copy(update={**update, "status": target, "version": job.version + 1})
 
     def claim_dispatch(self, job: Job, *, claimed_at: str, deadline: str, task_token: str | None = None) -> Job:
@@ -210,6 +237,7 @@ class JobRepository:
         return job.model_copy(update={"resent_attempt": job.attempt, "resends": resends, "version": job.version + 1})
 
     def add_log(self, log: JobLog) -> None:
+        """A log entry of no transition (an admin's note, the sweeper's): its own item, always shown."""
         log_record(log).save()
 
 

@@ -145,6 +145,7 @@ class JobRecord(Model):
     deadline_seconds = NumberAttribute(null=True)
     template_id = UnicodeAttribute(null=True)  # the template it was created from (DESIGN.md §16), in no index
     tags = ListAttribute(of=UnicodeAttribute, null=True)  # set once at creation; JobTagRecord indexes them
+    history = ListAttribute(of=UnicodeAttribute, null=True)  # compact log entries, one per log (job_history.py)
     user_phase = UnicodeAttribute(null=True)  # by_user_phase's key, kept by repositories/jobs.py with the status
     all_jobs = UnicodeAttribute(default=ALL_JOBS_KEY)
     created_at = UnicodeAttribute()
@@ -193,6 +194,7 @@ class JobLogRecord(Model):
     actor = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     latency_ms = NumberAttribute(null=True)  # AGENT_RESPONSE logs: the agent's answer time
+    history_detail = BooleanAttribute(null=True)  # the detail of an entry in the job item's history (job_history)
 
 
 class AgentsByStatus(GlobalSecondaryIndex["AgentRecord"]):

@@ -1,13 +1,11 @@
-"""Conditional writes and transactions: a lost race becomes :class:`Conflict`, never a half-write."""
+"""Conditional writes: a lost race becomes :class:`Conflict`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from pynamodb.exceptions import PutError, TransactWriteError, UpdateError
-from pynamodb.models import Model
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import PutError, UpdateError
 
 from agent_jobs.errors import Conflict
 
@@ -22,21 +20,6 @@ def _lost_race(exc: Exception) -> bool:
         "ConditionalCheckFailedException",
         "TransactionConflictException",
     }
-
-
-@contextmanager
-def transaction(model: type[Model], conflict_message: str) -> Iterator[TransactWrite]:
-    """A TransactWrite on ``model``'s connection; a failed condition raises Conflict."""
-    # The model's own cached connection: a new Connection per write would build a botocore client
-    # (~50-100 ms) for every transition. ``bind_tables`` drops it when the settings change.
-    connection = model._get_connection().connection
-    try:
-        with TransactWrite(connection=connection) as tx:
-            yield tx
-    except TransactWriteError as exc:
-        if _lost_race(exc):
-            raise Conflict(conflict_message) from exc
-        raise
 
 
 @contextmanager
