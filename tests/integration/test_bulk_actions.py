@@ -246,7 +246,7 @@ def test_an_idempotency_key_replays_the_first_bulk_answer(api: Api, admin: Api, 
 
 
 # --- bounded time --------------------------------------------------------------------------------
-AWS_CALLS_PER_CANCEL = 3  # GetItem (the job, consistently), UpdateItem (the job, its history entry in it), Query (its checkpoints)
+AWS_CALLS_PER_CANCEL = 3  # GetItem (the job, consistently), UpdateItem (the job and its history), Query (checkpoints)
 
 
 def test_one_hundred_cancels_cost_three_calls_each(
