@@ -1,22 +1,34 @@
 """Checkpoint queue (the workflow's human waits) and its DLQ, the checkpoint API, async agents' callbacks (the
 other wait that ends a workflow step) and the admin page."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import admin_page, agent_callbacks
-from agent_jobs.api import checkpoints as checkpoint_routes
-from agent_jobs.api.app import build_resolver
+from agent_jobs.api.lazy import LazyResolver
 from agent_jobs.domain import checkpoints
 from agent_jobs.domain.dead_letters import settle_dead_letter
 from agent_jobs.domain.steps import from_dead_letters, message_of
 from agent_jobs.observability import logger, tracer
 from agent_jobs.services import services
 
-app = build_resolver(checkpoint_routes.router, admin_page.router, agent_callbacks.router)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+
+def _api() -> APIGatewayHttpResolver:
+    from agent_jobs.api import admin_page, agent_callbacks
+    from agent_jobs.api import checkpoints as checkpoint_routes
+    from agent_jobs.api.app import build_resolver
+
+    return build_resolver(checkpoint_routes.router, admin_page.router, agent_callbacks.router)
+
+
+app = LazyResolver(_api)  # built on the first HTTP request: the queue's invocations never load the routes
 STEPS = {
     "checkpoint": checkpoints.raise_checkpoint,
     "checkpoint-expired": checkpoints.expire_from_workflow,

@@ -4,20 +4,32 @@ One handler, two triggers: an event from the schedule (``"source": "aws.events"`
 "Scheduled Event") runs the scheduled work; anything else is an HTTP API request for the resolver.
 """
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import audit, dead_letters, stats, worker
-from agent_jobs.api.app import build_resolver
+from agent_jobs.api.lazy import LazyResolver
 from agent_jobs.domain.gauges import emit_gauges, queue_depths
 from agent_jobs.domain.sweeper import sweep
 from agent_jobs.observability import logger, tracer
 from agent_jobs.services import services
 
-app = build_resolver(worker.router, stats.router, dead_letters.router, audit.router)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+
+def _api() -> APIGatewayHttpResolver:
+    from agent_jobs.api import audit, dead_letters, stats, worker
+    from agent_jobs.api.app import build_resolver
+
+    return build_resolver(worker.router, stats.router, dead_letters.router, audit.router)
+
+
+app = LazyResolver(_api)  # built on the first HTTP request: the schedule's runs never load the routes
 
 
 def is_scheduled(event: dict[str, Any]) -> bool:

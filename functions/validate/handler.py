@@ -1,7 +1,9 @@
 """Validate queue (judge, auto-assign) and its DLQ, plus the admin re-check and validation routes."""
 
+from __future__ import annotations
+
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import (
     AsyncBatchProcessor,
@@ -11,8 +13,7 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import validation
-from agent_jobs.api.app import build_resolver
+from agent_jobs.api.lazy import LazyResolver
 from agent_jobs.domain.assignment import auto_assign
 from agent_jobs.domain.dead_letters import settle_dead_letter
 from agent_jobs.domain.steps import from_dead_letters, last_try, step_of
@@ -21,7 +22,18 @@ from agent_jobs.integrations.judge_factory import judge
 from agent_jobs.observability import logger, tracer
 from agent_jobs.services import services
 
-app = build_resolver(validation.router)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+
+def _api() -> APIGatewayHttpResolver:
+    from agent_jobs.api import validation
+    from agent_jobs.api.app import build_resolver
+
+    return build_resolver(validation.router)
+
+
+app = LazyResolver(_api)  # built on the first HTTP request: the queue's invocations never load the routes
 
 
 async def record_handler(record: SQSRecord) -> None:

@@ -1,20 +1,32 @@
 """Webhook subscriptions API, and the webhooks queue's consumer: one delivery try per message (and its DLQ)."""
 
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from agent_jobs.api import webhooks
-from agent_jobs.api.app import build_resolver
+from agent_jobs.api.lazy import LazyResolver
 from agent_jobs.domain.steps import from_dead_letters
 from agent_jobs.domain.webhook_delivery import DeliveryWorker, parse_message
 from agent_jobs.observability import logger, tracer
 from agent_jobs.repositories.webhooks import DeliveryRepository, WebhookRepository
 from agent_jobs.services import services
 
-app = build_resolver(webhooks.router)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+
+def _api() -> APIGatewayHttpResolver:
+    from agent_jobs.api import webhooks
+    from agent_jobs.api.app import build_resolver
+
+    return build_resolver(webhooks.router)
+
+
+app = LazyResolver(_api)  # built on the first HTTP request: the queue's invocations never load the routes
 
 
 def record_handler(record: SQSRecord) -> None:

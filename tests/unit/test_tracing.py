@@ -18,11 +18,17 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBE = (
     "import sys, json, functions.execute_job.handler as h; "
     "from agent_jobs.observability import tracer; "
-    "print(json.dumps({'sdk': 'aws_xray_sdk.core' in sys.modules, 'disabled': tracer.disabled}))"
+    "imported = 'aws_xray_sdk.core' in sys.modules; "
+    "segment = tracer.provider.in_subsegment('## probe'); "  # the first traced call, as the handler's decorator
+    "import botocore.client; "
+    "print(json.dumps({'sdk': imported, 'disabled': tracer.disabled, "
+    "'loaded': 'aws_xray_sdk.core' in sys.modules, "
+    "'patched': 'Wrapper' in type(vars(botocore.client.BaseClient)['_make_api_call']).__name__}))"
 )
 
 
 def import_in_lambda(trace_disabled: str | None) -> dict[str, bool]:
+    """The handler imported as Lambda runs it, then one subsegment opened (not entered)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_TRACE", "LAMBDA_TASK_ROOT"))}
     env |= {
         "PYTHONPATH": f"{ROOT / 'layers' / 'common'}{os.pathsep}{ROOT}",
@@ -39,11 +45,11 @@ def import_in_lambda(trace_disabled: str | None) -> dict[str, bool]:
 
 
 def test_an_untraced_function_never_imports_the_xray_sdk() -> None:
-    assert import_in_lambda("true") == {"sdk": False, "disabled": True}
+    assert import_in_lambda("true") == {"sdk": False, "disabled": True, "loaded": False, "patched": False}
 
 
-def test_a_traced_function_keeps_the_xray_recorder() -> None:
-    assert import_in_lambda(None) == {"sdk": True, "disabled": False}
+def test_a_traced_function_loads_the_xray_recorder_and_patches_on_its_first_traced_call() -> None:
+    assert import_in_lambda(None) == {"sdk": False, "disabled": False, "loaded": True, "patched": True}
 
 
 @pytest.mark.parametrize(

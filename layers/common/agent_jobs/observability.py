@@ -10,7 +10,8 @@ it is process-wide state that concurrent batch records would mix; and a decorato
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any
 
@@ -53,6 +54,71 @@ class NoTracing(BaseProvider):
     def patch_all(self) -> None: ...
 
 
+class LazyXRay(BaseProvider):
+    """The X-Ray SDK's recorder, imported on the first traced call instead of at import (a cold start's import
+    of ``aws_xray_sdk.core`` and of everything ``patch_all`` patches is paid when the first invocation runs).
+
+    Powertools' Tracer calls ``patch_all`` while it is built; here that call is remembered and made when the
+    recorder loads, before the first subsegment opens. X-Ray patches classes (botocore's client, http.client,
+    httpx's transports), and the clients here are made lazily anyway, so nothing made before it goes
+    untraced. What Powertools does for its own X-Ray provider is done on load too: the SDK's patch functions,
+    and ``streaming_threshold=0`` (each subsegment sent on its own)."""
+
+    def __init__(self) -> None:
+        self._recorder: Any = None
+        self._patches: list[Sequence[str] | None] = []  # None: patch_all
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> bool:
+        return self._recorder is not None
+
+    def recorder(self) -> Any:
+        if self._recorder is None:
+            with self._lock:
+                if self._recorder is None:
+                    from aws_xray_sdk import core
+
+                    core.xray_recorder.configure(streaming_threshold=0)
+                    for modules in self._patches:
+                        _patch(core, modules)
+                    self._recorder = core.xray_recorder
+        return self._recorder
+
+    def in_subsegment(self, name: str | None = None, **kwargs: Any) -> Any:
+        return self.recorder().in_subsegment(name=name, **kwargs)
+
+    def in_subsegment_async(self, name: str | None = None, **kwargs: Any) -> Any:
+        return self.recorder().in_subsegment_async(name=name, **kwargs)
+
+    def put_annotation(self, key: str, value: Any) -> None:
+        self.recorder().put_annotation(key=key, value=value)
+
+    def put_metadata(self, key: str, value: Any, namespace: str = "default") -> None:
+        self.recorder().put_metadata(key=key, value=value, namespace=namespace)
+
+    def patch(self, modules: Sequence[str]) -> None:
+        self._defer(tuple(modules))
+
+    def patch_all(self) -> None:
+        self._defer(None)
+
+    def _defer(self, modules: Sequence[str] | None) -> None:
+        if self._recorder is None:
+            self._patches.append(modules)
+            return
+        from aws_xray_sdk import core
+
+        _patch(core, modules)
+
+
+def _patch(core: Any, modules: Sequence[str] | None) -> None:
+    if modules is None:
+        core.patch_all()
+    else:
+        core.patch(modules)
+
+
 def tracing_disabled() -> bool:
     """Outside Lambda, or where the function says so (``catalog.TRACE_DISABLED_ENV``): Powertools' own rule,
     asked before a Tracer is built, since building one with the default provider loads the SDK."""
@@ -60,4 +126,8 @@ def tracing_disabled() -> bool:
 
 
 logger = Logger(service=SERVICE)
-tracer = Tracer(service=SERVICE, disabled=True, provider=NoTracing()) if tracing_disabled() else Tracer(service=SERVICE)
+tracer = (
+    Tracer(service=SERVICE, disabled=True, provider=NoTracing())
+    if tracing_disabled()
+    else Tracer(service=SERVICE, provider=LazyXRay())
+)

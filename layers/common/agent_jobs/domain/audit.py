@@ -12,8 +12,8 @@ from typing import Any
 
 from agent_jobs.domain.auth import Principal
 from agent_jobs.models.agents import Agent, AgentFields
+from agent_jobs.models.audit import AuditEntry
 from agent_jobs.models.base import utc_now
-from agent_jobs.models.registry import AuditEntry
 from agent_jobs.observability import logger
 from agent_jobs.repositories.audit import AuditRepository
 from agent_jobs.repositories.paging import Page

@@ -20,9 +20,7 @@ import asyncio
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from agent_jobs.domain import concurrency, events
 from agent_jobs.domain.async_attempts import callback_url, park
@@ -39,6 +37,9 @@ from agent_jobs.models.messages import StepMessage
 from agent_jobs.observability import logger
 from agent_jobs.services import Services
 from agent_jobs.settings import Settings
+
+if TYPE_CHECKING:  # httpx is imported where it is used: a cold start that does not need it skips it
+    import httpx
 
 FINISH_MARGIN_SECONDS = 10.0  # kept back from the function's remaining time: store the answer, hand it on
 

@@ -11,9 +11,6 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
-
 
 @dataclass(frozen=True)
 class CheckpointPolicy:
@@ -100,6 +97,9 @@ def parse_output_rules(spec: dict[str, Any]) -> OutputRules:
         if name in ("non_empty", "reject_error_key"):
             values[name] = bool(value)
         elif name == "json_schema":
+            from jsonschema import SchemaError
+            from jsonschema.validators import validator_for
+
             try:
                 validator_for(value).check_schema(value)
             except (SchemaError, TypeError, AttributeError) as exc:

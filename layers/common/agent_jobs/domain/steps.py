@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
-import httpx
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from agent_jobs.catalog import DLQ_SUFFIX, QUEUES
@@ -15,6 +15,9 @@ from agent_jobs.integrations.per_loop import PerLoop
 from agent_jobs.models.messages import StepMessage
 from agent_jobs.observability import logger
 from agent_jobs.settings import get_settings
+
+if TYPE_CHECKING:  # httpx is imported where it is used: a cold start that does not need it skips it
+    import httpx
 
 MAX_RECEIVES = max(spec.max_receive_count for spec in QUEUES)
 

@@ -35,14 +35,9 @@ import math
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-from jsonschema import Draft202012Validator, SchemaError
-from jsonschema.exceptions import best_match
-from jsonschema.validators import validator_for
-from referencing import Registry
-
+from agent_jobs.domain.schemas import untrusted_validator
 from agent_jobs.errors import AgentCallError, UnsafeUrlError
 from agent_jobs.integrations.signing import sign_headers
 from agent_jobs.integrations.ssrf import UnresolvableHostError, check_url, is_public_address
@@ -50,13 +45,15 @@ from agent_jobs.models.base import MAX_JSON_DEPTH, TooDeep, loads_bounded
 from agent_jobs.observability import logger
 from agent_jobs.settings import Settings
 
+if TYPE_CHECKING:  # httpx is imported where it is used: a cold start that does not need it skips it
+    import httpx
+
 RETRY_AFTER_CAP_SECONDS = 20.0
 MAX_BACKOFF_SECONDS = 10.0
 CONNECT_TIMEOUT_SECONDS = 10.0
 DEADLINE_MARGIN_SECONDS = 0.25  # kept back from the deadline: parse, check and log the last answer
 MIN_TRY_SECONDS = 1.0  # a try with less time than this left is not started
 USER_AGENT = "agent-jobs/1 (+standard-webhooks)"
-_NO_REMOTE_REFS: Registry[Any] = Registry()  # a schema's "$ref" never fetches a URL (SSRF)
 
 _rng = random.SystemRandom()
 
@@ -112,6 +109,8 @@ class _AttemptFailed(Exception):
 
 def new_http_client(settings: Settings) -> httpx.AsyncClient:
     """One pooled client for agent calls: no redirects, no proxies from the environment."""
+    import httpx
+
     return httpx.AsyncClient(
         follow_redirects=False,
         trust_env=False,
@@ -241,6 +240,8 @@ def _log_attempt(target: AgentTarget, attempt: int, started: float, status: int 
 
 def _host_of(url: str) -> str:
     """Scheme, host and port only: a URL's path or query may carry tokens."""
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError):
@@ -259,6 +260,8 @@ async def _attempt(
     cut_short: bool,
 ) -> tuple[int, dict[str, Any] | None]:
     """One try, DNS included, within ``timeout`` (``cut_short``: the deadline shortened the agent's own)."""
+    import httpx
+
     allow_loopback = settings.allow_loopback_http_agents
     sent = False
 
@@ -429,10 +432,11 @@ def _validate_output(output: dict[str, Any], schema: dict[str, Any] | None) -> N
     """
     if not schema:
         return
-    try:
-        cls = validator_for(schema, default=Draft202012Validator)
-        cls.check_schema(schema)
-        error = best_match(cls(schema, registry=_NO_REMOTE_REFS).iter_errors(output))
+    from jsonschema import SchemaError
+    from jsonschema.exceptions import best_match
+
+    try:  # never fetches a "$ref" URL (SSRF)
+        error = best_match(untrusted_validator(schema).iter_errors(output))
     except SchemaError as exc:
         raise _AttemptFailed(f"the agent's outputSchema is invalid: {_clip(exc.message)}") from None
     except Exception as exc:

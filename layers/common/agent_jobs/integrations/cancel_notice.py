@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
 from agent_jobs.errors import UnsafeUrlError
 from agent_jobs.integrations.signing import sign_headers
 from agent_jobs.integrations.ssrf import check_url, is_public_address
@@ -33,6 +31,8 @@ class CancelNotice:
 
 def notify(notice: CancelNotice, *, allow_loopback: bool, timeout: float = TIMEOUT_SECONDS) -> str:
     """Sends the notice; what happened, in words fit for the job's log (never the URL: it may carry a token)."""
+    import httpx
+
     body = json.dumps(
         {"jobId": notice.job_id, "attempt": notice.attempt, "reason": notice.reason}, separators=(",", ":")
     ).encode()

@@ -4,13 +4,14 @@ depth cap — a card URL is as untrusted as an agent's answer."""
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from agent_jobs.errors import BadRequest, UnsafeUrlError
 from agent_jobs.integrations.ssrf import check_url, is_public_address
 from agent_jobs.models.base import TooDeep, loads_bounded
+
+if TYPE_CHECKING:  # httpx is imported where it is used: a cold start that does not need it skips it
+    import httpx
 
 MAX_CARD_BYTES = 64 * 1024
 FETCH_TIMEOUT_SECONDS = 5.0
@@ -41,6 +42,8 @@ def _read(response: httpx.Response) -> bytes:
 
 def fetch_card(url: str, *, allow_loopback: bool = False) -> dict[str, Any]:
     """The card at ``url`` as a JSON object, or 400 naming ``cardUrl`` with the reason."""
+    import httpx
+
     try:
         check_url(url, allow_loopback_http=allow_loopback)
     except UnsafeUrlError as exc:

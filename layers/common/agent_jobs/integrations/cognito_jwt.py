@@ -5,11 +5,12 @@ expiry, ``token_use`` id or access, and an audience that is one of our app clien
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
-
-import jwt
+from typing import TYPE_CHECKING, Any
 
 from agent_jobs.settings import Settings
+
+if TYPE_CHECKING:  # PyJWT is imported where a token is checked: a frame or a $disconnect never loads it
+    import jwt
 
 CLAIMS_PASSED_ON = ("sub", "cognito:groups", "token_use", "client_id", "scope", "username", "cognito:username", "exp")
 
@@ -25,11 +26,15 @@ def issuer(settings: Settings) -> str:
 
 @cache
 def _keys(jwks_url: str) -> jwt.PyJWKClient:
+    import jwt
+
     return jwt.PyJWKClient(jwks_url, cache_keys=True, lifespan=3600, timeout=5)
 
 
 def verify(token: str, settings: Settings) -> dict[str, Any]:
     """The token's claims, or :class:`InvalidToken`."""
+    import jwt
+
     if not settings.cognito_user_pool_id:
         raise InvalidToken("no user pool is configured")
     issued_by = issuer(settings)

@@ -25,8 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-from jsonschema import SchemaError
-from jsonschema.exceptions import best_match
 from pydantic import BaseModel, Field, create_model
 
 from agent_jobs.domain.schemas import untrusted_validator
@@ -308,6 +306,9 @@ def combine_parts(criteria: Sequence[str], parts: Sequence[PartVerdict]) -> Verd
 
 
 def _schema_error(schema: dict[str, Any], instance: Any) -> str | None:
+    from jsonschema import SchemaError
+    from jsonschema.exceptions import best_match
+
     try:
         error = best_match(untrusted_validator(schema).iter_errors(instance))
     except SchemaError as exc:

@@ -15,8 +15,6 @@ import ipaddress
 import socket
 from collections.abc import Callable
 
-import httpx
-
 from agent_jobs.errors import UnsafeUrlError
 
 Resolver = Callable[[str, int], list[str]]
@@ -139,6 +137,8 @@ def check_url(url: str, *, allow_loopback_http: bool = False, resolve: Resolver 
     and every address the host resolves to must be public (loopback allowed under the
     same local-only setting).
     """
+    import httpx
+
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError, ValueError) as exc:

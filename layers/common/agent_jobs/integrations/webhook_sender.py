@@ -9,14 +9,15 @@ import math
 import time
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from agent_jobs.errors import UnsafeUrlError
 from agent_jobs.integrations.agent_client import USER_AGENT
 from agent_jobs.integrations.signing import sign_headers
 from agent_jobs.integrations.ssrf import UnresolvableHostError, check_url, is_public_address
+
+if TYPE_CHECKING:  # httpx is imported where it is used: a cold start that does not need it skips it
+    import httpx
 
 MAX_ANSWER_BYTES = 4096  # a receiver's answer is not used: read a little (so keep-alive works), drop the rest
 CONNECT_TIMEOUT_SECONDS = 5.0
@@ -38,6 +39,8 @@ class SendResult:
 @cache
 def http_client() -> httpx.Client:
     """One pooled client per process: no redirects, no proxies from the environment."""
+    import httpx
+
     return httpx.Client(follow_redirects=False, trust_env=False, headers={"user-agent": USER_AGENT})
 
 
@@ -86,6 +89,8 @@ def send(
     allow_loopback: bool,
     client: httpx.Client | None = None,
 ) -> SendResult:
+    import httpx
+
     started = time.perf_counter()
 
     def took() -> float:

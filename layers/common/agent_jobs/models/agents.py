@@ -5,8 +5,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from jsonschema import SchemaError
-from jsonschema.validators import validator_for
 from pydantic import ConfigDict, Field, field_validator
 
 from agent_jobs.models.base import ApiModel, OptionalJsonInt, RequestModel, json_size
@@ -37,6 +35,9 @@ def _check_schema(value: dict[str, Any] | None) -> dict[str, Any] | None:
         return None
     if json_size(value) > MAX_SCHEMA_BYTES:
         raise ValueError(f"schema is larger than {MAX_SCHEMA_BYTES // 1024} KB")
+    from jsonschema import SchemaError  # imported on use: a cold start checks no schema
+    from jsonschema.validators import validator_for
+
     try:
         validator_for(value).check_schema(value)
     except SchemaError as exc:

@@ -10,6 +10,7 @@ from pydantic import Field, field_validator, model_validator
 
 from agent_jobs.catalog import QUEUES
 from agent_jobs.models.agents import AgentCheck
+from agent_jobs.models.audit import AuditEntry
 from agent_jobs.models.base import ApiModel, OptionalJsonInt, RequestModel, json_size
 from agent_jobs.models.envelopes import AgentView, Envelope
 from agent_jobs.models.jobs import JOB_TYPE_PATTERN
@@ -17,18 +18,6 @@ from agent_jobs.models.jobs import JOB_TYPE_PATTERN
 MAX_CARD_BYTES = 64 * 1024
 QUEUE_KEYS = tuple(spec.key for spec in QUEUES)
 MAX_REPLAY_IDS = 100
-
-
-class AuditEntry(ApiModel):
-    """One change: who (a user id, or ``client:<id>`` for a machine client), when, what, and the fields that
-    changed (``{"field": {"from": …, "to": …}}``; a secret is recorded as changed, never its value)."""
-
-    id: str
-    at: str
-    actor: str
-    action: str  # agent.created, agent.updated, agent.deactivated, agent.checked, agent.imported, worker.*, ...
-    target: str  # agent:<id>, worker, queue:<key>
-    changes: dict[str, Any] = Field(default_factory=dict)
 
 
 class ImportAgentRequest(RequestModel):

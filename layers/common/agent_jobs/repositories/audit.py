@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent_jobs.models.registry import AuditEntry
+from agent_jobs.models.audit import AuditEntry
 from agent_jobs.repositories.paging import Page, decode_cursor, encode_cursor
 from agent_jobs.repositories.tables import AuditRecord
 
