@@ -4,10 +4,12 @@
 (``function_request_id``), the correlation id where the handler names its path, and no more; the Lambda context
 Powertools puts on every line (``cold_start``, ``function_name``, ``function_arn``, ``function_memory_size``,
 ``xray_trace_id``) is what the log group and the platform's START/REPORT lines already say, so it is written
-only when the function's environment asks (``catalog.LOG_LAMBDA_CONTEXT_ENV``).
+only when the function's environment asks (``catalog.LOG_LAMBDA_CONTEXT_ENV``). It also opens the invocation's
+metrics buffer (``metrics_catalog.invocation_metrics``), written when the handler returns or raises.
 
-Metrics have one path of their own, ``metrics_catalog.emit``: each metric event is one EMF document with the
-dimension sets its catalog entry declares, written when it happens. A shared Powertools ``Metrics`` object
+Metrics have one path of their own, ``metrics_catalog.emit``: each metric event carries the dimension sets its
+catalog entry declares, and an invocation's events are written at its end, one EMF document per group of equal
+dimensions (outside an invocation, one document per event, when it happens). A shared Powertools ``Metrics`` object
 flushed by ``@metrics.log_metrics`` cannot carry that: one document has one value per dimension name (a
 batch's jobs of two types, the gauges of five statuses) and one set of dimension sets for all its metrics;
 it is process-wide state that concurrent batch records would mix; and a decorator nobody feeds only warns
@@ -30,6 +32,7 @@ from aws_lambda_powertools.shared.functions import extract_event_from_common_mod
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
 from aws_lambda_powertools.utilities import jmespath_utils
 
+from agent_jobs import metrics_catalog
 from agent_jobs.catalog import LOG_LAMBDA_CONTEXT_ENV
 
 SERVICE = "agent-jobs"
@@ -198,7 +201,7 @@ def invocation(
     """Wraps a Lambda handler: its log keys (``lambda_context_keys``; the correlation id at
     ``correlation_id_path``, a JMESPath such as Powertools' ``correlation_paths.API_GATEWAY_HTTP``), the keys of
     the previous invocation dropped first with ``clear_state``, the event logged with ``log_event`` (or Powertools'
-    ``POWERTOOLS_LOGGER_LOG_EVENT``)."""
+    ``POWERTOOLS_LOGGER_LOG_EVENT``), and its metric events written as one EMF document per group at the end."""
     if handler is None:
         return functools.partial(
             invocation, correlation_id_path=correlation_id_path, clear_state=clear_state, log_event=log_event
@@ -213,6 +216,7 @@ def invocation(
             logger.set_correlation_id(jmespath_utils.query(envelope=correlation_id_path, data=event))
         if resolve_truthy_env_var_choice(env=os.getenv(constants.LOGGER_LOG_EVENT_ENV, "false"), choice=log_event):
             logger.info(extract_event_from_common_models(event))
-        return handler(event, context, *args, **kwargs)
+        with metrics_catalog.invocation_metrics():
+            return handler(event, context, *args, **kwargs)
 
     return wrapped
