@@ -13,7 +13,7 @@ from agent_jobs.api.lazy import LazyResolver
 from agent_jobs.domain import checkpoints
 from agent_jobs.domain.dead_letters import settle_dead_letter
 from agent_jobs.domain.steps import from_dead_letters, message_of
-from agent_jobs.observability import logger, tracer
+from agent_jobs.observability import invocation, logger, tracer
 from agent_jobs.services import services
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ def record_handler(record: SQSRecord) -> None:
         STEPS[message.kind](services(), message)
 
 
-@logger.inject_lambda_context
+@invocation
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:

@@ -7,7 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agent_jobs.api import admin_jobs, agents, batch, bulk, docs, jobs, registry, templates
 from agent_jobs.api.app import build_resolver
-from agent_jobs.observability import logger, tracer
+from agent_jobs.observability import invocation, tracer
 
 app = build_resolver(
     jobs.router,
@@ -21,7 +21,7 @@ app = build_resolver(
 )
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+@invocation(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -10,7 +10,7 @@ from agent_jobs.domain import subscribers
 from agent_jobs.domain.event_relay import relay
 from agent_jobs.integrations.event_bus import publish
 from agent_jobs.models.job_events import Event
-from agent_jobs.observability import logger
+from agent_jobs.observability import invocation
 from agent_jobs.settings import get_settings
 
 
@@ -18,7 +18,7 @@ def _deliver(events: list[Event]) -> None:
     subscribers.deliver(events)  # looked up per call: the subscribers module owns what delivering means
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = get_settings()
     tables = {getattr(settings, spec.table): spec.table for spec in STREAMS}

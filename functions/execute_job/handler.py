@@ -18,7 +18,7 @@ from agent_jobs.domain.concurrency import UserGate, user_gate, wait_again
 from agent_jobs.domain.dead_letters import settle_dead_letter
 from agent_jobs.domain.execution import call_deadline, execute
 from agent_jobs.domain.steps import from_dead_letters, http_client, last_try, step_of
-from agent_jobs.observability import logger, tracer
+from agent_jobs.observability import invocation, tracer
 from agent_jobs.services import services
 
 
@@ -35,7 +35,7 @@ async def record_handler(record: SQSRecord, lambda_context: LambdaContext, gate:
             await asyncio.to_thread(wait_again, services().settings, record, waits)
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # a processor per invocation: it holds the batch in progress (the local stack runs invocations in threads)

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agent_jobs.api.lazy import LazyResolver
 from agent_jobs.domain.gauges import emit_gauges, queue_depths
 from agent_jobs.domain.sweeper import sweep
-from agent_jobs.observability import logger, tracer
+from agent_jobs.observability import invocation, logger, tracer
 from agent_jobs.services import services
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ def scheduled_run() -> dict[str, Any]:
     return summary
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+@invocation(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_scheduled(event):

@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from agent_jobs.domain import realtime
 from agent_jobs.integrations import cognito_jwt
-from agent_jobs.observability import logger
+from agent_jobs.observability import invocation, logger
 from agent_jobs.repositories.jobs import JobRepository
 from agent_jobs.repositories.realtime import RealtimeRepository
 from agent_jobs.services import services
@@ -41,7 +41,7 @@ def _answer(frame: dict[str, Any]) -> dict[str, Any]:
     return {"statusCode": 200, "body": json.dumps(frame, separators=(",", ":"))}
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("type") == "REQUEST":
         return authorize(event)

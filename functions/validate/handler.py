@@ -19,7 +19,7 @@ from agent_jobs.domain.dead_letters import settle_dead_letter
 from agent_jobs.domain.steps import from_dead_letters, last_try, step_of
 from agent_jobs.domain.validation import validate
 from agent_jobs.integrations.judge_factory import judge
-from agent_jobs.observability import logger, tracer
+from agent_jobs.observability import invocation, tracer
 from agent_jobs.services import services
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ async def record_handler(record: SQSRecord) -> None:
             await validate(services(), judge, message, last_try=last_try(record))
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from agent_jobs.api.lazy import LazyResolver
 from agent_jobs.domain.steps import from_dead_letters
 from agent_jobs.domain.webhook_delivery import DeliveryWorker, parse_message
-from agent_jobs.observability import logger, tracer
+from agent_jobs.observability import invocation, logger, tracer
 from agent_jobs.repositories.webhooks import DeliveryRepository, WebhookRepository
 from agent_jobs.services import services
 
@@ -43,7 +43,7 @@ def record_handler(record: SQSRecord) -> None:
             raise
 
 
-@logger.inject_lambda_context(clear_state=True)
+@invocation(clear_state=True)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if "Records" in event:

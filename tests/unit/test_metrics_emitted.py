@@ -40,7 +40,8 @@ class Emitted:
 
 
 def emitted(text: str) -> list[Emitted]:
-    """Every metric of every EMF line in ``text`` (other lines, e.g. JSON logs, are skipped)."""
+    """Every datapoint of every EMF line in ``text``, one per value as CloudWatch extracts them (an invocation's
+    document carries each metric's values as an array); other lines, e.g. JSON logs, are skipped."""
     found = []
     for line in text.splitlines():
         if not line.startswith("{") or '"_aws"' not in line:
@@ -49,17 +50,18 @@ def emitted(text: str) -> list[Emitted]:
         for directive in document["_aws"]["CloudWatchMetrics"]:
             names = {d for dims in directive["Dimensions"] for d in dims}
             for metric in directive["Metrics"]:
-                value = document[metric["Name"]]
-                found.append(
+                values = document[metric["Name"]]
+                found += [
                     Emitted(
                         name=metric["Name"],
-                        value=float(value[0] if isinstance(value, list) else value),
+                        value=float(value),
                         dimensions={d: document[d] for d in names},
                         dimension_sets=directive["Dimensions"],
                         unit=metric["Unit"],
                         namespace=directive["Namespace"],
                     )
-                )
+                    for value in (values if isinstance(values, list) else [values])
+                ]
     return found
 
 

@@ -31,6 +31,9 @@ class FunctionSpec:
 
 
 TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"  # what an untraced function is deployed with (Powertools' name)
+# "true": every log line also carries the Lambda context (cold_start, function_name, function_arn,
+# function_memory_size, xray_trace_id); unset, a line has the request id only (observability.invocation)
+LOG_LAMBDA_CONTEXT_ENV = "LOG_LAMBDA_CONTEXT"
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Every application metric, as data: name, unit, dimensions (DESIGN.md §8). One place.
 
-The functions emit these as CloudWatch Embedded Metric Format (EMF) lines through Powertools Metrics,
+The functions emit these as CloudWatch Embedded Metric Format (EMF) lines through Powertools' EMF provider,
 namespace ``AgentJobs``; ``infra/`` (dashboard, alarms) reads this module instead of repeating names.
 
 Dimensions are low-cardinality by construction:
@@ -17,12 +17,24 @@ roll-ups (e.g. ``JobsCompleted`` is written once per event under ``[service, job
 ``[service]``), so a dashboard or alarm can read the total without metric math. A dimension set is
 always given here *without* ``service``; :func:`dimension_sets` adds it.
 
+One EMF document per invocation (issue 13): inside :func:`invocation_metrics` (the handlers' decorator,
+``observability.invocation``, opens it) :func:`emit` only records the event; when the invocation ends, even by an
+exception, the events that share their dimension values, their dimension sets and their minute are written as one
+document, each metric with the array of its values (EMF extracts every value as its own datum: the Sum, the
+SampleCount and the percentiles CloudWatch computes are those of one line per event). Outside an invocation
+(tests, scripts) each event is still written when it happens.
+
 This module is pure data plus :func:`emit`, which imports Powertools lazily: ``infra/`` can import it
 without the Lambda runtime's packages.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -189,27 +201,108 @@ def dimension_sets(spec: MetricSpec) -> list[list[str]]:
 
 
 def emit(name: str, value: float, **dimensions: str) -> None:
-    """Writes one EMF line for metric ``name`` (one event, one sample) with its dimension sets.
+    """Records one event (one sample) of metric ``name`` with its dimension sets: into the invocation's buffer
+    inside :func:`invocation_metrics`, else written at once as one EMF line.
 
-    The dimensions must be exactly the spec's (a typo or a leaked extra dimension raises), so a metric
-    always lands in the series the dashboard reads. Each call builds a fresh Powertools EMF provider (the
-    engine behind ``Metrics``/``single_metric``) and flushes it at once: nothing is shared between calls,
-    so no dimension leaks from one metric to the next, and the roll-up sets go in as Powertools'
-    additional dimension sets (``add_dimensions``). ``POWERTOOLS_METRICS_DISABLED`` is honoured.
+    The dimensions must be exactly the spec's (a typo or a leaked extra dimension raises, when the event happens),
+    so a metric always lands in the series the dashboard reads.
     """
-    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
-
     spec = BY_NAME[name]
     if set(dimensions) != set(spec.dimensions):
         raise ValueError(f"{name} takes dimensions {spec.dimensions}, got {tuple(dimensions)}")
     for dimension, allowed in spec.values.items():
         if dimensions[dimension] not in allowed:
             raise ValueError(f"{name}: {dimension}={dimensions[dimension]!r} is not one of {allowed}")
+    event = _Event(spec, float(value), tuple(str(dimensions[d]) for d in spec.dimensions), time.time())
+    buffer = _buffer.get()
+    if buffer is None or not buffer.add(event):
+        _write(_group_of(event), [event])
+
+
+@dataclass(frozen=True)
+class _Event:
+    spec: MetricSpec
+    value: float
+    dimension_values: tuple[str, ...]  # in the order of spec.dimensions
+    at: float  # epoch seconds
+
+
+# the events one EMF document can carry: same dimension names and values, same roll-ups, same minute
+_Group = tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], ...], int]
+
+
+def _group_of(event: _Event) -> _Group:
+    return (event.spec.dimensions, event.dimension_values, event.spec.rollups, int(event.at // 60))
+
+
+class _Buffer:
+    """One invocation's metric events. A lock guards it: an ``AsyncBatchProcessor``'s records emit from the event
+    loop and from ``asyncio.to_thread`` workers at once. Once flushed it takes no more events (a task that outlives
+    its invocation writes its own at once)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._groups: dict[_Group, list[_Event]] = {}
+        self._open = True
+
+    def add(self, event: _Event) -> bool:
+        with self._lock:
+            if not self._open:
+                return False
+            self._groups.setdefault(_group_of(event), []).append(event)
+            return True
+
+    def close(self) -> dict[_Group, list[_Event]]:
+        with self._lock:
+            self._open = False
+            groups, self._groups = self._groups, {}
+            return groups
+
+
+# below EMF's (and Powertools') 100 metrics per document and 100 values per metric; Powertools would print the
+# 100th on its own
+MAX_EVENTS_PER_DOCUMENT = 99
+_buffer: ContextVar[_Buffer | None] = ContextVar("agent_jobs_metrics_buffer", default=None)
+
+
+@contextmanager
+def invocation_metrics() -> Iterator[None]:
+    """Buffers the metric events of what runs inside (the threads ``asyncio.to_thread`` starts and the tasks made
+    inside share the context, so the buffer); writes them on the way out, exception or not, one EMF document per
+    group."""
+    buffer = _Buffer()
+    token = _buffer.set(buffer)
+    try:
+        yield
+    finally:
+        _buffer.reset(token)
+        for group, events in buffer.close().items():
+            for start in range(0, len(events), MAX_EVENTS_PER_DOCUMENT):
+                try:
+                    _write(group, events[start : start + MAX_EVENTS_PER_DOCUMENT])
+                except Exception:  # the handler's answer (or its exception) is not lost to a metric
+                    from agent_jobs.observability import logger
+
+                    logger.exception("writing the invocation's metrics failed", extra={"metrics": len(events)})
+
+
+def _write(group: _Group, events: list[_Event]) -> None:
+    """One EMF document of ``events`` (one group): each metric once in ``Metrics``, its values in order, stamped
+    with the first event's time. A fresh Powertools EMF provider each time (the engine behind
+    ``Metrics``/``single_metric``): nothing is shared between documents, so no dimension leaks from one to the
+    next; the roll-up sets go in as Powertools' additional dimension sets. ``POWERTOOLS_METRICS_DISABLED`` is
+    honoured."""
+    from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
+
+    names, values, rollups, _ = group
+    dimensions = dict(zip(names, values, strict=True))
     provider = AmazonCloudWatchEMFProvider(namespace=NAMESPACE, service=SERVICE)
-    provider.add_metric(name=name, unit=spec.unit.value, value=float(value))
+    for event in events:
+        provider.add_metric(name=event.spec.name, unit=event.spec.unit.value, value=event.value)
     provider.add_dimension(name=SERVICE_DIMENSION, value=SERVICE)
-    for dimension in spec.dimensions:
-        provider.add_dimension(name=dimension, value=str(dimensions[dimension]))
-    for rollup in spec.rollups:
-        provider.add_dimensions(**{SERVICE_DIMENSION: SERVICE}, **{d: str(dimensions[d]) for d in rollup})
+    for name in names:
+        provider.add_dimension(name=name, value=dimensions[name])
+    for rollup in rollups:
+        provider.add_dimensions(**{SERVICE_DIMENSION: SERVICE}, **{d: dimensions[d] for d in rollup})
+    provider.set_timestamp(int(events[0].at * 1000))
     provider.flush_metrics(raise_on_empty_metrics=True)

@@ -1,7 +1,15 @@
-"""One Logger and Tracer for the whole package (Powertools).
+"""One Logger and Tracer for the whole package (Powertools), and the decorator every handler wears.
 
-Metrics have one path of their own, ``metrics_catalog.emit``: each metric event is one EMF document with the
-dimension sets its catalog entry declares, written when it happens. A shared Powertools ``Metrics`` object
+``@invocation(...)`` replaces Powertools' ``@logger.inject_lambda_context``: an INFO line carries the request id
+(``function_request_id``), the correlation id where the handler names its path, and no more; the Lambda context
+Powertools puts on every line (``cold_start``, ``function_name``, ``function_arn``, ``function_memory_size``,
+``xray_trace_id``) is what the log group and the platform's START/REPORT lines already say, so it is written
+only when the function's environment asks (``catalog.LOG_LAMBDA_CONTEXT_ENV``). It also opens the invocation's
+metrics buffer (``metrics_catalog.invocation_metrics``), written when the handler returns or raises.
+
+Metrics have one path of their own, ``metrics_catalog.emit``: each metric event carries the dimension sets its
+catalog entry declares, and an invocation's events are written at its end, one EMF document per group of equal
+dimensions (outside an invocation, one document per event, when it happens). A shared Powertools ``Metrics`` object
 flushed by ``@metrics.log_metrics`` cannot carry that: one document has one value per dimension name (a
 batch's jobs of two types, the gauges of five statuses) and one set of dimension sets for all its metrics;
 it is process-wide state that concurrent batch records would mix; and a decorator nobody feeds only warns
@@ -10,13 +18,22 @@ it is process-wide state that concurrent batch records would mix; and a decorato
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.logging.lambda_context import build_lambda_context_model
+from aws_lambda_powertools.shared import constants
+from aws_lambda_powertools.shared.functions import extract_event_from_common_models, resolve_truthy_env_var_choice
 from aws_lambda_powertools.tracing.base import BaseProvider, BaseSegment
+from aws_lambda_powertools.utilities import jmespath_utils
+
+from agent_jobs import metrics_catalog
+from agent_jobs.catalog import LOG_LAMBDA_CONTEXT_ENV
 
 SERVICE = "agent-jobs"
 NAMESPACE = "AgentJobs"  # the metrics' namespace (infra/ reads it here)
@@ -125,9 +142,81 @@ def tracing_disabled() -> bool:
     return bool(Tracer._is_tracer_disabled())
 
 
-logger = Logger(service=SERVICE)
+# xray_trace_id=None: Powertools' formatter adds the trace id of _X_AMZN_TRACE_ID (set on every invocation, traced
+# or not) to every line unless told not to; ``invocation`` puts it back when the Lambda context is asked for
+logger = Logger(service=SERVICE, xray_trace_id=None)
 tracer = (
     Tracer(service=SERVICE, disabled=True, provider=NoTracing())
     if tracing_disabled()
     else Tracer(service=SERVICE, provider=LazyXRay())
 )
+
+
+Handler = TypeVar("Handler", bound=Callable[..., Any])
+_cold_start = True
+
+
+def _is_cold_start() -> bool:
+    """The first invocation of this container (never under provisioned concurrency): Powertools' rule."""
+    global _cold_start
+    cold, _cold_start = _cold_start, False
+    return cold and os.getenv(constants.LAMBDA_INITIALIZATION_TYPE) != "provisioned-concurrency"
+
+
+def lambda_context_keys(context: Any) -> dict[str, Any]:
+    """The keys of one invocation's log lines: the request id, and the whole Lambda context when the environment
+    asks (``LOG_LAMBDA_CONTEXT=true``), as Powertools names them."""
+    cold_start = _is_cold_start()
+    if not resolve_truthy_env_var_choice(env=os.getenv(LOG_LAMBDA_CONTEXT_ENV, "false")):
+        return {"function_request_id": context.aws_request_id}
+    trace = os.getenv(constants.XRAY_TRACE_ID_ENV)
+    return {
+        "cold_start": cold_start,
+        **build_lambda_context_model(context).__dict__,
+        "xray_trace_id": trace.split(";")[0].replace("Root=", "") if trace else None,
+    }
+
+
+@overload
+def invocation(handler: Handler) -> Handler: ...
+
+
+@overload
+def invocation(
+    handler: None = None,
+    *,
+    correlation_id_path: str | None = None,
+    clear_state: bool = False,
+    log_event: bool | None = None,
+) -> Callable[[Handler], Handler]: ...
+
+
+def invocation(
+    handler: Handler | None = None,
+    *,
+    correlation_id_path: str | None = None,
+    clear_state: bool = False,
+    log_event: bool | None = None,
+) -> Any:
+    """Wraps a Lambda handler: its log keys (``lambda_context_keys``; the correlation id at
+    ``correlation_id_path``, a JMESPath such as Powertools' ``correlation_paths.API_GATEWAY_HTTP``), the keys of
+    the previous invocation dropped first with ``clear_state``, the event logged with ``log_event`` (or Powertools'
+    ``POWERTOOLS_LOGGER_LOG_EVENT``), and its metric events written as one EMF document per group at the end."""
+    if handler is None:
+        return functools.partial(
+            invocation, correlation_id_path=correlation_id_path, clear_state=clear_state, log_event=log_event
+        )
+
+    @functools.wraps(handler)
+    def wrapped(event: Any, context: Any, *args: Any, **kwargs: Any) -> Any:
+        if clear_state:
+            logger.clear_state()
+        logger.append_keys(**lambda_context_keys(context))
+        if correlation_id_path:
+            logger.set_correlation_id(jmespath_utils.query(envelope=correlation_id_path, data=event))
+        if resolve_truthy_env_var_choice(env=os.getenv(constants.LOGGER_LOG_EVENT_ENV, "false"), choice=log_event):
+            logger.info(extract_event_from_common_models(event))
+        with metrics_catalog.invocation_metrics():
+            return handler(event, context, *args, **kwargs)
+
+    return wrapped
