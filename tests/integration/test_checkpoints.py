@@ -273,6 +273,8 @@ def test_reaching_the_checkpoint_twice_starts_one_wait(stack: dict[str, Any], ap
         run_queues(env)
         time.sleep(0.1)
     assert waits_of(job_id) == [f"{job_id}-1-code-review"] and wait_status(job_id) == "RUNNING"
+    logs = api.get(f"/api/jobs/{job_id}/logs").body["logs"]
+    assert [log["status"] for log in logs].count("VALIDATION") == 1, logs  # the duplicate was not judged again
     (checkpoint,) = pending_checkpoints(api, job_id)
     assert admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}").status == 200
     run_until(env, lambda: status_of(api, job_id) == "COMPLETED")

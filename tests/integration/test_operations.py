@@ -684,3 +684,38 @@ def test_agent_errors_are_counted(
     assert values(found, "AgentCallErrors", "jobType") == {"simple-task": 1}
     assert values(found, "JobsFailed", "jobType") == {"simple-task": 1}
     assert not [m for m in found if m.name == "AgentCallLatencyMs"]
+
+
+def test_sweeper_counts_a_reviewed_answer_from_its_approval(
+    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any
+) -> None:
+    """data-processing: the answer was reviewed for hours at output-review and approved a moment ago, which sent
+    the validate message. The sweeper counts from the approval, not the answer: no second judge request now,
+    one once that message is overdue (it was lost)."""
+    from agent_jobs.models.checkpoints import CheckpointStatus
+
+    agent_id = register_agent(admin, agent_server.url("/fast"), jobTypes=["data-processing"])
+    job = create_job(api, agent_id, jobType="data-processing")
+    deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job")  # the agent answers; the output-review wait starts
+    now = iso(datetime.now(UTC))
+    services().checkpoints.create(
+        Checkpoint(
+            id=f"{job['id']}-1-output-review",
+            job_id=job["id"],
+            user_id="alice",
+            job_type="data-processing",
+            stage="output-review",
+            attempt=1,
+            status=CheckpointStatus.APPROVED,
+            decided_at=now,
+            expires_at=iso(datetime.now(UTC) + timedelta(hours=21)),
+            created_at=iso(datetime.now(UTC) - timedelta(hours=3)),
+            updated_at=now,
+        )
+    )
+    drain(pipeline["VALIDATE_QUEUE_URL"])  # the approval's validate message is lost
+    age(job["id"], 3 * 3600)
+    _age_logs(job["id"], 3 * 3600)
+
+    assert sweep_at(0)["revalidated"] == []
+    assert sweep_at(700)["revalidated"] == [job["id"]]

@@ -155,8 +155,8 @@ def _sweep_job(services: Services, job: Job, now: datetime, depths: dict[str, Qu
         report.failed.append(job.id)
         events.job_swept("failed")
         return
-    has_checkpoints = policy_for(job.job_type).has_checkpoints
-    if has_checkpoints and any(c.status == CheckpointStatus.PENDING for c in services.checkpoints.for_job(job.id)):
+    reviews = services.checkpoints.for_job(job.id) if policy_for(job.job_type).has_checkpoints else []
+    if any(c.status == CheckpointStatus.PENDING for c in reviews):
         _wait(report, job, "waits for a checkpoint decision")
         return
     if job.dispatched_attempt < job.attempt:
@@ -167,7 +167,9 @@ def _sweep_job(services: Services, job: Job, now: datetime, depths: dict[str, Qu
         if lease_expired(job, now, settings):
             _fail_expired(services, job, report)
         return
-    _unjudged(services, job, answered_at, now, report)
+    # a review approved after the answer handed the job on then (to the judge, or to its next wait): count from it
+    decided = [c.decided_at for c in reviews if c.attempt == job.attempt and c.decided_at]
+    _unjudged(services, job, max([answered_at, *decided]), now, report)
 
 
 def _queued(services: Services, job: Job, now: datetime, depths: dict[str, QueueDepth], report: SweepReport) -> None:

@@ -119,6 +119,9 @@ async def validate(services: Services, judge_factory: Any, message: StepMessage,
     job = await asyncio.to_thread(current_job, services, message)
     if job is None:
         return
+    if await asyncio.to_thread(reached_review, services, job):
+        logger.info("duplicate validate message: the attempt already passed to its review", extra={"job_id": job.id})
+        return
     output = await asyncio.to_thread(agent_output, services, job)
     if output is None:
         await asyncio.to_thread(_settle_unavailable, services, job, "no agent output for this attempt")
@@ -132,6 +135,17 @@ async def validate(services: Services, judge_factory: Any, message: StepMessage,
         await asyncio.to_thread(_settle_unavailable, services, job, str(exc))
         return
     await asyncio.to_thread(settle, services, job, output, evaluation)
+
+
+def reached_review(services: Services, job: Job) -> bool:
+    """The attempt already passed the judge and reached its review before completion (its checkpoint exists, in
+    any state): a redelivered validate message must not judge it again (one GetItem, for such job types only)."""
+    from agent_jobs.domain.checkpoints import checkpoint_id  # that module builds on this one
+
+    after = policy_for(job.job_type).after_pass()
+    if after.step != Step.CHECKPOINT or not after.stage:
+        return False
+    return services.checkpoints.get(checkpoint_id(job.id, job.attempt, after.stage)) is not None
 
 
 def settle(services: Services, job: Job, output: Any, evaluation: Evaluation) -> None:
