@@ -198,15 +198,16 @@ class Driver:
         raise TimeoutError(f"jobs not COMPLETED after {timeout:.0f} s: {Counter(self.statuses(ids).values())}")
 
     def executions(self, ids: set[str]) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Every checkpoint wait's execution of these jobs (one per checkpoint: named job-attempt-stage), with its
+        history."""
         arn = self.p.env["CHECKPOINT_STATE_MACHINE_ARN"]
         found = []
-        for job_id in ids:
-            execution = arn.replace(":stateMachine:", ":execution:") + f":{job_id}-1"
-            try:
-                events = self.sfn.get_execution_history(executionArn=execution, maxResults=1000)["events"]
-            except self.sfn.exceptions.ExecutionDoesNotExist:
-                continue
-            found.append((execution, events))
+        for page in self.sfn.get_paginator("list_executions").paginate(stateMachineArn=arn):
+            for execution in page["executions"]:
+                if execution["name"].split("-", 1)[0] not in ids:
+                    continue
+                events = self.sfn.get_execution_history(executionArn=execution["executionArn"], maxResults=1000)
+                found.append((execution["executionArn"], events["events"]))
         return found
 
     def storage(self, ids: set[str]) -> int:

@@ -84,9 +84,9 @@ SERVICE_NAME = SERVICE
 VISIBILITY_TIMEOUT_FACTOR = 6  # AWS guidance for SQS event sources: 6x the function timeout
 QUEUE_RETENTION_DAYS = 4
 DLQ_RETENTION_DAYS = 14  # the maximum; a DLQ message's age counts from its first enqueue
-# Queues the checkpoint state machine sends to: its SQS tasks take QueueUrl from the execution input
-# ($.executeQueueUrl = execute or execute-high, $.validateQueueUrl, $.checkpointQueueUrl).
-WORKFLOW_QUEUE_KEYS = ("execute", "execute-high", "validate", "checkpoint")
+# Queues the checkpoint wait machine sends to: its SQS tasks take QueueUrl from the execution input
+# ($.checkpointQueueUrl: the checkpoint message and the expiry notice).
+WORKFLOW_QUEUE_KEYS = ("checkpoint",)
 
 # --- API and sign-in ---------------------------------------------------------------------------
 ADMINS_GROUP = ADMIN_GROUP

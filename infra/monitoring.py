@@ -295,7 +295,7 @@ class Monitoring(Construct):
                 ],
             ),
             self._graph(
-                "Checkpoint workflows",
+                "Checkpoint waits",
                 [
                     state_machine.metric_started(period=five_minutes, label="started"),
                     state_machine.metric_succeeded(period=five_minutes, label="succeeded"),

@@ -71,7 +71,7 @@ class AgentJobsStack(cdk.Stack):
             "UserPoolClientId": (self.auth.client.user_pool_client_id, "App client for tokens"),
             "CognitoHostedUiUrl": (self.auth.hosted_ui_url, "Hosted UI (OAuth code flow)"),
             "OpenAiSecretName": (self.judge_secret.secret.secret_name, "Put the OpenAI key here"),
-            "StateMachineArn": (self.workflow.state_machine.state_machine_arn, "Checkpoint workflow"),
+            "StateMachineArn": (self.workflow.state_machine.state_machine_arn, "Checkpoint wait state machine"),
             "AlarmTopicArn": (self.monitoring.topic.topic_arn, "Subscribe to get alarms"),
             "DashboardName": (self.monitoring.dashboard.dashboard_name, "CloudWatch dashboard"),
             "EventBusName": (self.job_events.bus.event_bus_name, "Job events (DESIGN.md §15): route them anywhere"),

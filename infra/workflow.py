@@ -1,4 +1,7 @@
-"""The checkpoint workflow: a Standard state machine whose every step is an SQS task (see DESIGN §11)."""
+"""The checkpoint wait: a small Standard state machine, one short execution per human wait (DESIGN §3, §11).
+
+Its one task sends the checkpoint message (SQS, with a task token) and waits for the decision; on timeout it
+sends the expiry notice. A job's execute and validate steps never run in Step Functions."""
 
 from __future__ import annotations
 
@@ -21,14 +24,14 @@ class Workflow(Construct):
         self.log_group = logs.LogGroup(
             self,
             "Logs",
-            log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-job-with-checkpoints",
+            log_group_name=f"/aws/vendedlogs/states/{stack.stack_name}-checkpoint-wait",
             retention=config.log_retention,
             removal_policy=config.removal_policy,
         )
         self.state_machine = sfn.StateMachine(
             self,
-            "JobWithCheckpoints",
-            comment="A job with human-approval checkpoints; every step is an SQS task consumed by our functions",
+            "CheckpointWait",
+            comment="One human-approval wait of a job: the checkpoint message with a task token, then the decision",
             definition_body=sfn.DefinitionBody.from_string(c.ASL_FILE.read_text()),
             state_machine_type=sfn.StateMachineType.STANDARD,
             tracing_enabled=True,
@@ -40,7 +43,7 @@ class Workflow(Construct):
             ),
         )
         # The SQS tasks take QueueUrl from the execution input, so nothing is inferred from the ASL:
-        # SendMessage on exactly the queues the definition's paths name.
+        # SendMessage on exactly the queue the definition's path names (the checkpoint queue).
         for key in c.WORKFLOW_QUEUE_KEYS:
             queues[key].queue.grant(self.state_machine, "sqs:SendMessage")
         acknowledge(

@@ -114,10 +114,10 @@ def provision_storage(
 def provision_state_machine(
     *, region: str = "us-east-1", endpoint_url: str | None = None, prefix: str = PREFIX
 ) -> dict[str, str]:
-    """The checkpoint workflow (the shared ASL file) as a Standard state machine."""
+    """The checkpoint wait (the shared ASL file) as a Standard state machine."""
     sfn = boto3.session.Session(region_name=region).client("stepfunctions", endpoint_url=endpoint_url)
     machine = sfn.create_state_machine(
-        name=f"{prefix}-job-with-checkpoints", definition=load_definition(), roleArn=ROLE_ARN, type="STANDARD"
+        name=f"{prefix}-checkpoint-wait", definition=load_definition(), roleArn=ROLE_ARN, type="STANDARD"
     )
     return {"CHECKPOINT_STATE_MACHINE_ARN": machine["stateMachineArn"]}
 

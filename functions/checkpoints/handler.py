@@ -1,5 +1,5 @@
-"""Checkpoint queue (the workflow's human waits) and its DLQ, the checkpoint API, async agents' callbacks (the
-other wait that ends a workflow step) and the admin page."""
+"""Checkpoint queue (the checkpoint waits' messages) and its DLQ, the checkpoint API, async agents' callbacks
+and the admin page."""
 
 from __future__ import annotations
 
@@ -32,8 +32,6 @@ app = LazyResolver(_api)  # built on the first HTTP request: the queue's invocat
 STEPS = {
     "checkpoint": checkpoints.raise_checkpoint,
     "checkpoint-expired": checkpoints.expire_from_workflow,
-    "finalize": checkpoints.finalize,
-    "workflow-timeout": checkpoints.workflow_timeout,
 }
 
 

@@ -50,7 +50,7 @@ def test_function_environment(template: dict[str, Any], name: str) -> None:
     assert env["POWERTOOLS_SERVICE_NAME"] == "agent-jobs"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "AgentJobs"
     assert env["OPENAI_MODEL"] == c.DEFAULT_OPENAI_MODEL
-    assert env["CHECKPOINT_STATE_MACHINE_ARN"] == ref(logical_id(template, "Workflow/JobWithCheckpoints/Resource"))
+    assert env["CHECKPOINT_STATE_MACHINE_ARN"] == ref(logical_id(template, "Workflow/CheckpointWait/Resource"))
     for setting in TABLES:
         assert env[setting.upper()] == ref(logical_id(template, f"Tables/{table_id(setting)}/Resource"))
     for spec in QUEUES:

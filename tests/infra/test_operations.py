@@ -18,7 +18,7 @@ from tests.infra.helpers import arn, as_list, by_path, logical_id, of_type, ref
 
 
 def test_state_machine(template: dict[str, Any]) -> None:
-    props = by_path(template, "Workflow/JobWithCheckpoints/Resource")[1]["Properties"]
+    props = by_path(template, "Workflow/CheckpointWait/Resource")[1]["Properties"]
     assert props["StateMachineType"] == "STANDARD"
     assert props["TracingConfiguration"] == {"Enabled": True}
     logging = props["LoggingConfiguration"]
@@ -29,8 +29,8 @@ def test_state_machine(template: dict[str, Any]) -> None:
     assert json.loads(props["DefinitionString"]) == json.loads(c.ASL_FILE.read_text())
 
 
-def test_state_machine_sends_only_to_the_workflow_queues(template: dict[str, Any]) -> None:
-    policy = by_path(template, "Workflow/JobWithCheckpoints/Role/DefaultPolicy/Resource")[1]
+def test_state_machine_sends_only_to_the_checkpoint_queue(template: dict[str, Any]) -> None:
+    policy = by_path(template, "Workflow/CheckpointWait/Role/DefaultPolicy/Resource")[1]
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     sqs = [s for s in statements if any(a.startswith("sqs:") for a in as_list(s["Action"]))]
     assert len(sqs) == 1

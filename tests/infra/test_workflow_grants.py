@@ -41,3 +41,16 @@ def test_cancel_and_request_changes_have_their_grants() -> None:
     assert "states:StopExecution" in ACCESS["create_job"].execution_actions
     assert "states:SendTaskFailure" in ACCESS["create_job"].state_machine_actions
     assert "states:StartExecution" in ACCESS["checkpoints"].state_machine_actions
+    assert set(ACCESS["checkpoints"].send_to) >= {"execute", "execute-high"}  # changes requested: the next attempt
+
+
+def test_who_starts_and_who_ends_a_checkpoint_wait() -> None:
+    """Step Functions runs the human waits only: the functions that move a job to a checkpoint start its wait (an
+    answer reviewed before the judge, a pass reviewed before completion, an approval with a next stage, the
+    sweeper delivering that approval); the ones that decide end it. Nobody starts a job's whole life any more."""
+    starts = {name for name, access in ACCESS.items() if "states:StartExecution" in access.state_machine_actions}
+    assert starts == {"execute_job", "validate", "checkpoints", "metrics"}
+    for name in ("checkpoints", "metrics"):  # approvals and their late delivery
+        assert {"states:SendTaskSuccess", "states:SendTaskFailure"} <= set(ACCESS[name].state_machine_actions)
+    for name in ("execute_job", "validate"):  # no step of theirs holds a task token
+        assert ACCESS[name].state_machine_actions == ("states:StartExecution",)

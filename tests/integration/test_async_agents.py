@@ -24,6 +24,7 @@ from agent_jobs.models.jobs import LogKind
 from agent_jobs.services import reset, services
 from local.events import http_event
 from local.http_server import BackgroundServer, LoopbackServer
+from tests.fixtures.checkpoint_waits import wait_arn
 from tests.fixtures.openai_server import OpenAICompatServer, pass_reply
 from tests.integration.conftest import Api, LambdaContext, Reply, deliver, run_queues, run_until
 
@@ -308,15 +309,14 @@ def test_a_completion_that_arrives_before_the_job_is_parked_is_taken(
     assert job_of(api, job["id"])[0]["status"] == "COMPLETED"
 
 
-def test_an_async_agent_on_a_checkpoint_job_type_resumes_the_workflow(
+def test_an_async_agent_on_a_checkpoint_job_type_reaches_its_checkpoint(
     stack: dict[str, str], api: Api, admin: Api, agent: AsyncAgent
 ) -> None:
-    """The workflow's Execute step waits on its task token, which the claim stored on the job: the completion
-    callback ends it, the judge passes, the job stops at its checkpoint; approving completes it."""
+    """The completion callback hands the answer to the judge as for any job; the judge passes, the job stops at
+    its checkpoint (its wait starts then); approving completes it."""
     agent_id = register(admin, agent.url, job_type="code-generation")
     job = create(api, agent_id, job_type="code-generation")
     run_until(stack, lambda: bool(agent.requests) and stored(job["id"]).waiting_for == "agent")
-    assert stored(job["id"]).task_token  # the Execute step's token, kept with the lease
     assert callback(job["id"], 1, {"status": "completed", "output": OUTPUT}).status == 200
 
     def pending() -> list[dict[str, Any]]:
@@ -526,15 +526,14 @@ def test_a_job_at_a_checkpoint_past_its_deadline_fails_and_its_execution_ends(
     assert stored(job["id"]).status == "FAILED"
     assert [c.status for c in checkpoints.for_job(job["id"])] == ["CANCELLED"]
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{job['id']}-1"
+    arn = wait_arn(job["id"])  # the checkpoint's wait
     deadline = time.monotonic() + 10
     while sfn.describe_execution(executionArn=arn)["status"] == "RUNNING" and time.monotonic() < deadline:
         run_queues(stack)
         time.sleep(0.05)
     assert sfn.describe_execution(executionArn=arn)["status"] != "RUNNING"
     run_queues(stack)
-    assert stored(job["id"]).status == "FAILED"  # the workflow's end messages change nothing
+    assert stored(job["id"]).status == "FAILED"  # the wait's end changes nothing
 
 
 # --- the example async agent, its callbacks over real HTTP through the local gateway -------------------------

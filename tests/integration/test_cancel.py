@@ -11,12 +11,13 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-import boto3
 import pytest
 
+from agent_jobs.integrations.aws import client
 from agent_jobs.integrations.signing import verify
 from agent_jobs.services import reset
 from tests.fixtures.agent_server import AgentServer, wait_until
+from tests.fixtures.checkpoint_waits import wait_arn, wait_status, waits_of
 from tests.fixtures.openai_server import OpenAICompatServer, fail_reply
 from tests.integration.conftest import Api, deliver, run_queues, run_until
 from tests.integration.test_checkpoints import SECRET, pending_checkpoints, stack
@@ -58,13 +59,6 @@ def log_kinds(api: Api, job_id: str) -> list[str]:
 
 def cancel(api: Api, job_id: str, reason: str | None = "not needed any more") -> Any:
     return api.post(f"/api/jobs/{job_id}/cancel", {"reason": reason} if reason else None)
-
-
-def execution_status(job_id: str, attempt: int = 1) -> str:
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{job_id}-{attempt}"
-    return str(sfn.describe_execution(executionArn=arn)["status"])
 
 
 def assert_cancelled(api: Api, job_id: str, reply: Any) -> dict[str, Any]:
@@ -275,12 +269,12 @@ def test_a_workflow_job_calling_its_agent_is_stopped_and_the_late_answer_ignored
     worker = _execute_in_background(stack["env"])
     assert wait_until(lambda: bool(agents.requests_to("/slow")), timeout=10)  # the agent is working
     assert_cancelled(api, job["id"], cancel(api, job["id"]))
-    assert wait_until(lambda: execution_status(job["id"]) == "ABORTED", timeout=5)  # moto reflects it in a moment
-    worker.join(timeout=20)  # the answer arrives; its SendTaskSuccess meets a stopped execution
+    worker.join(timeout=20)  # the answer arrives and meets a cancelled job: it is logged, nothing moves on
     assert not worker.is_alive()
     run_queues(stack["env"])
     assert job_of(api, job["id"])["status"] == "CANCELLED"
     assert api.get(f"/api/jobs/{job['id']}/checkpoints").body["checkpoints"] == []  # no review was raised
+    assert waits_of(job["id"]) == []  # nor a wait started
 
 
 def test_a_job_at_a_checkpoint_is_cancelled_its_checkpoint_closed_and_its_execution_stopped(
@@ -289,10 +283,18 @@ def test_a_job_at_a_checkpoint_is_cancelled_its_checkpoint_closed_and_its_execut
     job = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
     run_until(stack["env"], lambda: bool(pending_checkpoints(api, job["id"])))
     (checkpoint,) = pending_checkpoints(api, job["id"])
-    assert_cancelled(api, job["id"], cancel(api, job["id"]))
-    # AWS aborts it at once; moto's emulation ignores a stop while a Map waits on a task token, so there the
-    # checkpoint's own SendTaskFailure (JobCancelled) ends it: either way nothing waits any more
-    assert wait_until(lambda: execution_status(job["id"]) in ("ABORTED", "FAILED"), timeout=5)
+    stopped: list[str] = []
+    events = client("stepfunctions").meta.events
+    record = lambda params, **_: stopped.append(params["executionArn"])  # noqa: E731
+    events.register("before-parameter-build.sfn.StopExecution", record)
+    try:
+        assert_cancelled(api, job["id"], cancel(api, job["id"]))
+    finally:
+        events.unregister("before-parameter-build.sfn.StopExecution", record)
+    assert stopped == [wait_arn(job["id"])]  # the checkpoint's own wait, by its name
+    # AWS aborts it at once; moto's emulation accepts the stop but ignores it while a task waits on its token, so
+    # there the checkpoint's own SendTaskFailure (JobCancelled) ends it: either way nothing waits any more
+    assert wait_until(lambda: wait_status(job["id"]) in ("ABORTED", "FAILED"), timeout=5)
     closed = admin.get(f"/api/admin/agent-checkpoints/{checkpoint['id']}").body["checkpoint"]
     assert closed["status"] == "CANCELLED" and closed["decidedBy"] == "alice" and closed["decidedAt"]
     assert closed["cancelReason"] == "not needed any more" and closed["deliveredAt"]

@@ -17,6 +17,7 @@ from botocore.awsrequest import AWSResponse, HTTPHeaders
 from agent_jobs.integrations.aws import client
 from agent_jobs.repositories.tables import CheckpointRecord
 from agent_jobs.services import services
+from tests.fixtures.checkpoint_waits import wait_status
 from tests.integration.conftest import Api, run_until
 from tests.integration.test_checkpoints import create, history, pending_checkpoints, register, stack, status_of
 
@@ -78,7 +79,7 @@ def test_a_throttled_approval_is_kept_and_a_retry_delivers_it(
     assert first.status == 200, first.body
     assert first.body["checkpoint"]["status"] == "APPROVED" and first.body["checkpoint"]["deliveredAt"] is None
     assert faults.calls == 4  # the callback was tried again before giving up
-    assert "Finalize" not in history(job_id) and status_of(api, job_id) == "IN_PROGRESS"
+    assert wait_status(job_id) == "RUNNING" and status_of(api, job_id) == "IN_PROGRESS"  # moves on once delivered
 
     faults.fail_next(0)  # Step Functions is back: the same decision again delivers it, 200 (not 409)
     again = admin.post(path)
@@ -116,7 +117,7 @@ def test_the_sweeper_delivers_what_a_request_could_not(
     faults.fail_next(0)
     sweep(services(), datetime.now(UTC), {})
     assert admin.get(path).body["checkpoint"]["deliveredAt"]
-    run_until(stack["env"], lambda: history(job_id)[-1] == "Stopped")
+    run_until(stack["env"], lambda: wait_status(job_id) == "FAILED")
     assert services().checkpoints.undelivered(10) == []
 
 
@@ -137,4 +138,4 @@ def test_no_decision_after_expires_at(stack: dict[str, Any], api: Api, admin: Ap
     shown = admin.get(path).body["checkpoint"]
     assert shown["status"] == "EXPIRED" and shown["approvedBy"] is None and shown["deliveredAt"]
     assert status_of(api, job_id) == "REJECTED"
-    run_until(stack["env"], lambda: history(job_id)[-1] == "Stopped")
+    run_until(stack["env"], lambda: wait_status(job_id) == "FAILED")

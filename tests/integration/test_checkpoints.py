@@ -1,5 +1,5 @@
-"""Human checkpoints on moto with real Step Functions execution: the seed 004 workflow, asserted
-through the API and the execution history."""
+"""Human checkpoints on moto with real Step Functions execution: the seed 004 workflow, asserted through the
+API, and its waits (one short execution per checkpoint, named job-attempt-stage) through their histories."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ import pytest
 
 from agent_jobs.services import reset
 from tests.fixtures.agent_server import AgentServer
+from tests.fixtures.checkpoint_waits import wait_history, wait_status, waits_of
 from tests.fixtures.openai_server import OpenAICompatServer, pass_reply
-from tests.integration.conftest import Api, run_until
+from tests.integration.conftest import Api, run_queues, run_until
 
 SECRET = "whsec-test-secret-0123456789"
 CODE_FILES = [{"path": "lib/auth.ts", "content": "export function authenticate() { return true; }"}]
@@ -72,11 +73,8 @@ def pending_checkpoints(api: Api, job_id: str) -> list[dict[str, Any]]:
 
 
 def history(job_id: str, attempt: int = 1) -> list[str]:
-    sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    machine = sfn.list_state_machines()["stateMachines"][0]["stateMachineArn"]
-    arn = machine.replace(":stateMachine:", ":execution:") + f":{job_id}-{attempt}"
-    events = sfn.get_execution_history(executionArn=arn)["events"]
-    return [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    """The states the attempt's code-review wait entered."""
+    return wait_history(job_id, attempt)
 
 
 def test_code_generation_complete_workflow(stack: dict[str, Any], api: Api, admin: Api) -> None:
@@ -100,15 +98,9 @@ def test_code_generation_complete_workflow(stack: dict[str, Any], api: Api, admi
     assert approved.body["checkpoint"]["status"] == "APPROVED"
     assert approved.body["checkpoint"]["approvedBy"] == "root-admin" and approved.body["checkpoint"]["approvedAt"]
     run_until(env, lambda: status_of(api, job_id) == "COMPLETED")
-    assert history(job_id) == [
-        "Execute",
-        "AfterExecuteCheckpoints",
-        "Validate",
-        "Passed?",
-        "BeforeCompletionCheckpoints",
-        "AwaitDecision",
-        "Finalize",
-    ]
+    # execute and validate rode the queues; Step Functions ran the one wait: one state, then done
+    run_until(env, lambda: wait_status(job_id) == "SUCCEEDED")
+    assert waits_of(job_id) == [f"{job_id}-1-code-review"] and history(job_id) == ["AwaitDecision"]
     job = api.get(f"/api/jobs/{job_id}").body["job"]
     assert job["result"]["result"]["files"] == CODE_FILES and job["waitingFor"] is None
 
@@ -124,6 +116,7 @@ def test_data_processing_approves_every_checkpoint(stack: dict[str, Any], api: A
         assert admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}").status == 200
     run_until(env, lambda: status_of(api, job_id) == "COMPLETED")
     assert stages == ["output-review", "final-review"]
+    assert waits_of(job_id) == sorted(f"{job_id}-1-{stage}" for stage in stages)  # one short wait each
     all_checkpoints = api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"]
     assert sorted(c["status"] for c in all_checkpoints) == ["APPROVED", "APPROVED"]
 
@@ -142,7 +135,7 @@ def test_reject_rejects_the_job_with_the_reason(stack: dict[str, Any], api: Api,
     detail = api.get(f"/api/jobs/{job_id}").body
     assert detail["job"]["status"] == "REJECTED"
     assert "security standards" in detail["logs"][-1]["message"]
-    run_until(env, lambda: history(job_id)[-1] == "Stopped")
+    run_until(env, lambda: wait_status(job_id) == "FAILED")  # SendTaskFailure ended the wait
 
 
 def test_checkpoint_expires(stack: dict[str, Any], api: Api, admin: Api, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -154,6 +147,7 @@ def test_checkpoint_expires(stack: dict[str, Any], api: Api, admin: Api, monkeyp
     (checkpoint,) = api.get(f"/api/jobs/{job_id}/checkpoints").body["checkpoints"]
     assert checkpoint["status"] == "EXPIRED"
     assert "expired" in api.get(f"/api/jobs/{job_id}").body["logs"][-1]["message"]
+    assert history(job_id) == ["AwaitDecision", "ReportExpired"]  # the wait's timer sent the expiry notice
 
 
 def test_an_expiry_notice_that_overtakes_its_checkpoint_still_rejects_the_job(
@@ -247,25 +241,48 @@ def test_simple_task_has_no_checkpoint(stack: dict[str, Any], api: Api, admin: A
 
 
 def test_a_throttled_start_execution_is_retried(stack: dict[str, Any], api: Api, admin: Api) -> None:
-    """StartExecution throttled twice right after the job went IN_PROGRESS: the start is retried with backoff
-    and the workflow runs, instead of the request failing with the job stranded."""
+    """StartExecution of the checkpoint's wait throttled twice after the judge passed: the start is retried with
+    backoff and the wait runs, instead of the validate message failing."""
     from agent_jobs.integrations.aws import client
     from tests.fixtures.faults import failing
 
-    agent_id = register(admin, stack["agents"].url("/fast"), "code-generation")
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
     with failing(client("stepfunctions"), "StartExecution", times=2) as fault:
-        job_id = create(api, agent_id, "code-generation")
+        run_until(stack["env"], lambda: bool(pending_checkpoints(api, job_id)))
     assert fault.failed == 2
-    run_until(stack["env"], lambda: bool(pending_checkpoints(api, job_id)))
-    assert history(job_id)[:1] == ["Execute"]
+    assert waits_of(job_id) == [f"{job_id}-1-code-review"]
 
 
-def test_a_workflow_attempt_past_its_lease_ends_its_execution(stack: dict[str, Any], api: Api, admin: Api) -> None:
-    """The execute function claimed the workflow's attempt (keeping the step's task token) and died. The
-    Execute step no longer times out on its own (its timeout would count queue time): the sweeper fails the
-    job when the lease expires and ends the step with SendTaskFailure on the stored token."""
-    import json
-    import time
+def test_reaching_the_checkpoint_twice_starts_one_wait(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    """The validate message that reached the checkpoint delivered again (SQS is at least once), and the start
+    repeated directly: the wait's name is job, attempt and stage, so Step Functions refuses the second start and
+    the job keeps its one PENDING checkpoint."""
+    from agent_jobs.services import services
+
+    env = stack["env"]
+    job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
+    run_until(env, lambda: bool(pending_checkpoints(api, job_id)))
+    sqs = boto3.client("sqs", region_name="us-east-1")
+    body = json.dumps({"kind": "validate", "jobId": job_id, "attempt": 1})
+    sqs.send_message(QueueUrl=env["VALIDATE_QUEUE_URL"], MessageBody=body)
+    job = services().jobs.get(job_id)
+    assert job is not None
+    services().dispatcher.start_checkpoint_wait(job, "code-review")
+    deadline = time.monotonic() + 2
+    while time.monotonic() < deadline:  # whatever a second execution would send, the queues pass it on
+        run_queues(env)
+        time.sleep(0.1)
+    assert waits_of(job_id) == [f"{job_id}-1-code-review"] and wait_status(job_id) == "RUNNING"
+    logs = api.get(f"/api/jobs/{job_id}/logs").body["logs"]
+    assert [log["status"] for log in logs].count("VALIDATION") == 1, logs  # the duplicate was not judged again
+    (checkpoint,) = pending_checkpoints(api, job_id)
+    assert admin.post(f"/api/admin/agent-checkpoints/{checkpoint['id']}").status == 200
+    run_until(env, lambda: status_of(api, job_id) == "COMPLETED")
+
+
+def test_a_checkpoint_job_past_its_lease_fails_like_any_job(stack: dict[str, Any], api: Api, admin: Api) -> None:
+    """The execute function claimed the attempt of a job with checkpoints and died. Its steps ride the queues
+    like a simple job's: the sweeper fails the job when the lease expires, and no wait was ever started."""
     from datetime import UTC, datetime, timedelta
 
     from agent_jobs.domain.sweeper import iso, sweep
@@ -274,23 +291,16 @@ def test_a_workflow_attempt_past_its_lease_ends_its_execution(stack: dict[str, A
     env = stack["env"]
     job_id = create(api, register(admin, stack["agents"].url("/fast"), "code-generation"), "code-generation")
     sqs = boto3.client("sqs", region_name="us-east-1")
-    deadline = time.monotonic() + 20
-    messages: list[Any] = []
-    while not messages and time.monotonic() < deadline:  # Step Functions sends it from its own thread
-        messages = sqs.receive_message(QueueUrl=env["EXECUTE_HIGH_QUEUE_URL"], WaitTimeSeconds=1).get("Messages", [])
-    (message,) = messages
-    token = json.loads(message["Body"])["taskToken"]
+    (message,) = sqs.receive_message(QueueUrl=env["EXECUTE_HIGH_QUEUE_URL"])["Messages"]
+    assert json.loads(message["Body"]) == {"kind": "execute", "jobId": job_id, "attempt": 1}  # no task token
     job = services().jobs.get(job_id)
     assert job is not None
     claimed = datetime.now(UTC)
-    services().jobs.claim_dispatch(
-        job, claimed_at=iso(claimed), deadline=iso(claimed + timedelta(seconds=320)), task_token=token
-    )
+    services().jobs.claim_dispatch(job, claimed_at=iso(claimed), deadline=iso(claimed + timedelta(seconds=320)))
     sqs.delete_message(QueueUrl=env["EXECUTE_HIGH_QUEUE_URL"], ReceiptHandle=message["ReceiptHandle"])
 
     report = sweep(services(), claimed + timedelta(seconds=400), {})  # the clock, 400 s later
 
     assert report.failed == [job_id]
     assert status_of(api, job_id) == "FAILED"
-    run_until(env, lambda: history(job_id)[-1] == "Stopped")
-    assert stack["agents"].requests == []
+    assert waits_of(job_id) == [] and stack["agents"].requests == []

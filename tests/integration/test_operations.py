@@ -212,13 +212,13 @@ def test_no_scan_anywhere(
 # --- the sweeper ------------------------------------------------------------------------------------------
 
 
-def claim(job_id: str, *, claimed_ago: float = 0, lease: float = 660, token: str | None = None) -> None:
+def claim(job_id: str, *, claimed_ago: float = 0, lease: float = 660) -> None:
     """Plays the execute step's claim of the job's attempt ``claimed_ago`` seconds ago, with a ``lease``."""
     job = services().jobs.get(job_id)
     assert job is not None
     claimed = datetime.now(UTC) - timedelta(seconds=claimed_ago)
     deadline = claimed + timedelta(seconds=lease)
-    services().jobs.claim_dispatch(job, claimed_at=iso(claimed), deadline=iso(deadline), task_token=token)
+    services().jobs.claim_dispatch(job, claimed_at=iso(claimed), deadline=iso(deadline))
 
 
 def sweep_at(seconds_from_now: float) -> dict[str, Any]:
@@ -444,22 +444,25 @@ def test_sweeper_leaves_jobs_waiting_for_a_checkpoint(
     assert values(found, "SweptJobs") == {}
 
 
-def test_sweeper_restarts_a_workflow_job_whose_execution_never_started(
+def test_sweeper_resends_a_checkpoint_job_whose_execute_message_was_lost(
     aws: dict[str, str], api: Api, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Issue 12 item 22: StartExecution failed after the job went IN_PROGRESS. The sweeper starts the attempt's
-    execution (idempotent: named by job and attempt) instead of failing the job 26 minutes later."""
+    """Issue 12 item 22: the start of a job with checkpoints was lost after it went IN_PROGRESS. Its steps ride
+    the queues like a simple job's, so the sweeper sends its execute message again (the claim drops a duplicate)
+    instead of failing the job 26 minutes later; no checkpoint wait exists before its agent answers."""
+    from tests.integration.conftest import drain
+
     job_id = pending_job(api, jobType="data-processing")
-    move(job_id, ASSIGN, START)  # no execution was ever started for it
+    move(job_id, ASSIGN, START)  # no execute message was ever sent for it
     age(job_id, 700)
 
     summary, _ = scheduled(capsys)
 
     assert summary["sweeper"]["redispatched"] == [job_id]
+    assert {"kind": "execute", "jobId": job_id, "attempt": 1} in drain(aws["EXECUTE_QUEUE_URL"])
     sfn = boto3.client("stepfunctions", region_name="us-east-1")
-    arn = aws["CHECKPOINT_STATE_MACHINE_ARN"].replace(":stateMachine:", ":execution:") + f":{job_id}-1"
-    assert sfn.describe_execution(executionArn=arn)["status"] in {"RUNNING", "SUCCEEDED", "FAILED"}
-    assert sweep_at(10**6)["failed"] == []  # a queued workflow job is never failed for waiting
+    assert sfn.list_executions(stateMachineArn=aws["CHECKPOINT_STATE_MACHINE_ARN"])["executions"] == []
+    assert sweep_at(10**6)["failed"] == []  # a queued job is never failed for waiting
     assert services().jobs.get(job_id).status == JobStatus.IN_PROGRESS  # type: ignore[union-attr]
 
 
@@ -681,3 +684,38 @@ def test_agent_errors_are_counted(
     assert values(found, "AgentCallErrors", "jobType") == {"simple-task": 1}
     assert values(found, "JobsFailed", "jobType") == {"simple-task": 1}
     assert not [m for m in found if m.name == "AgentCallLatencyMs"]
+
+
+def test_sweeper_counts_a_reviewed_answer_from_its_approval(
+    pipeline: dict[str, str], api: Api, admin: Api, agent_server: Any
+) -> None:
+    """data-processing: the answer was reviewed for hours at output-review and approved a moment ago, which sent
+    the validate message. The sweeper counts from the approval, not the answer: no second judge request now,
+    one once that message is overdue (it was lost)."""
+    from agent_jobs.models.checkpoints import CheckpointStatus
+
+    agent_id = register_agent(admin, agent_server.url("/fast"), jobTypes=["data-processing"])
+    job = create_job(api, agent_id, jobType="data-processing")
+    deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job")  # the agent answers; the output-review wait starts
+    now = iso(datetime.now(UTC))
+    services().checkpoints.create(
+        Checkpoint(
+            id=f"{job['id']}-1-output-review",
+            job_id=job["id"],
+            user_id="alice",
+            job_type="data-processing",
+            stage="output-review",
+            attempt=1,
+            status=CheckpointStatus.APPROVED,
+            decided_at=now,
+            expires_at=iso(datetime.now(UTC) + timedelta(hours=21)),
+            created_at=iso(datetime.now(UTC) - timedelta(hours=3)),
+            updated_at=now,
+        )
+    )
+    drain(pipeline["VALIDATE_QUEUE_URL"])  # the approval's validate message is lost
+    age(job["id"], 3 * 3600)
+    _age_logs(job["id"], 3 * 3600)
+
+    assert sweep_at(0)["revalidated"] == []
+    assert sweep_at(700)["revalidated"] == [job["id"]]

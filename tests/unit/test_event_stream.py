@@ -31,7 +31,7 @@ def kinds(old: Job | Checkpoint | None, new: Job | Checkpoint, table: str = "job
 
 
 def test_insert_is_created() -> None:
-    (event,) = events_of(None, image(job(input_data={"k": "v"}, task_token="tok")), "jobs_table")
+    (event,) = events_of(None, image(job(input_data={"k": "v"})), "jobs_table")
     assert event.id == "j1:v1:job.created" and event.user_id == "alice"
     assert event.data.job["status"] == "PENDING"
     assert not {"inputData", "result", "agentInputs", "taskToken", "feedback"} & set(event.data.job)

@@ -218,7 +218,7 @@ ROUTES: tuple[Route, ...] = (
     _route("GET", "/api/openapi.json", "create_job", Access.PUBLIC),
     _route("GET", "/api/docs", "create_job", Access.PUBLIC),
     # an async agent's callbacks: no JWT, signed with the agent's own secret; served with the other waits
-    # (checkpoint decisions) that end a workflow step or hand a job on (DESIGN.md §14)
+    # (checkpoint decisions) that hand a job on (DESIGN.md §14)
     _route("POST", "/api/agent-callbacks/{jobId}/{attempt}", "checkpoints", Access.PUBLIC),
     # the console's static files (DESIGN.md §17): /app for everyone, a job's deep link, /admin the admins' way in
     _route("GET", "/app", "checkpoints", Access.PUBLIC),

@@ -56,7 +56,7 @@ TAGS = [
     Tag(name="agents", description="The agents a user can pick"),
     Tag(name="admin: jobs", description="Any job, and the admin overrides"),
     Tag(name="admin: agents", description="The agent registry"),
-    Tag(name="admin: checkpoints", description="Human approvals of the workflow job types"),
+    Tag(name="admin: checkpoints", description="Human approvals of the job types with checkpoints"),
     Tag(name="admin: validation", description="The LLM judge on demand"),
     Tag(name="admin: operations", description="The worker and the platform's figures"),
     Tag(name="agent callbacks", description="Async agents report progress and results (signed, no token)"),

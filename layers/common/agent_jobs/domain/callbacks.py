@@ -12,7 +12,7 @@ order, each refusal changing nothing:
 
 ``working`` stores the progress report and, for an agent with a heartbeat, moves the lease; ``completed``
 stores the output as the attempt's answer and hands it to the judge exactly as a sync answer is
-(``execution.hand_to_judge``: a workflow's Execute step ends on the task token the claim stored);
+(``execution.hand_to_judge``: to the validate queue, or to a review first when the job type asks for one);
 ``failed`` FAILS the job with the agent's reason.
 """
 
@@ -30,10 +30,8 @@ from agent_jobs.domain.async_attempts import heartbeat_deadline, iso
 from agent_jobs.domain.deadlines import fail_past_due, past_due
 from agent_jobs.domain.execution import hand_to_judge
 from agent_jobs.domain.lifecycle import apply, make_log
-from agent_jobs.domain.policies import policy_for
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import BadRequest, Conflict, NotFound, Unauthorized
-from agent_jobs.integrations import workflow
 from agent_jobs.integrations.agent_client import output_problem
 from agent_jobs.integrations.signing import verify
 from agent_jobs.models.agents import Agent
@@ -136,8 +134,7 @@ def _working(services: Services, job: Job, agent: Agent, callback: WorkingCallba
 def _completed(
     services: Services, job: Job, agent: Agent, attempt: int, callback: CompletedCallback, now: datetime
 ) -> CallbackResult:
-    if services.jobs.answer(job.id, attempt) is not None:
-        _redeliver(services, job, attempt)
+    if services.jobs.answer(job.id, attempt) is not None:  # a lost validate message is the sweeper's
         return CallbackResult(False, f"attempt {attempt} was already completed; this delivery changed nothing")
     if past_due(job, now):
         _fail_past_due(services, job)
@@ -160,15 +157,8 @@ def _completed(
             return CallbackResult(False, f"attempt {attempt} was already completed; this delivery changed nothing")
         _require_open(services, _reload(services, job), attempt, "completed")
         raise
-    hand_to_judge(services, answered, answered.task_token)
+    hand_to_judge(services, answered)
     return CallbackResult(True, "output received; the judge checks it next")
-
-
-def _redeliver(services: Services, job: Job, attempt: int) -> None:
-    """A repeated completion: a workflow's Execute step is told again (a used token is ignored), in case the
-    first delivery's report to Step Functions was lost. A plain job's lost validate message is the sweeper's."""
-    if job.status == JobStatus.IN_PROGRESS and job.attempt == attempt and policy_for(job.job_type).needs_workflow:
-        hand_to_judge(services, job, job.task_token)
 
 
 def _failed(services: Services, job: Job, callback: FailedCallback) -> CallbackResult:
@@ -178,7 +168,6 @@ def _failed(services: Services, job: Job, callback: FailedCallback) -> CallbackR
     except Conflict:
         _require_open(services, _reload(services, job), job.attempt, "failed")
         raise
-    workflow.report_failure(job.task_token, "AgentFailed", reason)
     return CallbackResult(True, "failure recorded; the job is FAILED")
 
 

@@ -5,7 +5,7 @@ IN_PROGRESS (queued, calling its agent, waiting for an async agent or at a check
 or FAILED the job becomes CANCELLED, which no event leaves (``transitions.py``). The write comes first and
 is the cancel; what follows only tidies up and never undoes it:
 
-- the attempt's Step Functions execution is stopped;
+- the attempt's checkpoint waits (Step Functions executions, one per stage) are stopped;
 - its PENDING checkpoints become CANCELLED;
 - the agent, if it declared ``cancelUrl``, gets a signed POST (best effort, one short try).
 
@@ -58,12 +58,14 @@ def _write(services: Services, job: Job, actor: str, reason: str | None) -> tupl
 def _wind_down(services: Services, before: Job, cancelled: Job, actor: str, reason: str | None) -> None:
     """Stops what was running for the job. Never raises: the job is cancelled whatever happens here."""
     try:
-        if before.status == JobStatus.IN_PROGRESS and policy_for(before.job_type).needs_workflow:
-            arn = execution_arn(services.settings.checkpoint_state_machine_arn, before.id, before.attempt)
-            workflow.stop_execution(arn, checkpoints.CANCELLED_ERROR, reason or "the job was cancelled")
+        if before.status == JobStatus.IN_PROGRESS:
+            machine = services.settings.checkpoint_state_machine_arn
+            for stage in policy_for(before.job_type).stages:  # a wait not started is not there: nothing to stop
+                arn = execution_arn(machine, before.id, before.attempt, stage)
+                workflow.stop_execution(arn, checkpoints.CANCELLED_ERROR, reason or "the job was cancelled")
         checkpoints.cancel_for_job(services, before.id, actor, reason)
     except Exception:
-        logger.exception("stopping a cancelled job's workflow failed", extra={"job_id": before.id})
+        logger.exception("stopping a cancelled job's checkpoint waits failed", extra={"job_id": before.id})
     if before.status == JobStatus.IN_PROGRESS:
         _tell_agent(services, cancelled, reason)
 

@@ -1,13 +1,16 @@
-"""Human approval (seed 004, DESIGN.md §14). The workflow raises a checkpoint through the checkpoint queue
-with a task token; an admin approves (SendTaskSuccess, with an optional comment), rejects (SendTaskFailure,
-job REJECTED) or requests changes (SendTaskFailure ending this attempt's execution; the job runs again as
-attempt+1 with the reviewer's feedback, in an execution of its own); cancelling the job closes its PENDING
-checkpoints as CANCELLED. Every decision records who, when and its text. No decision by ``expiresAt`` →
-EXPIRED and the job REJECTED, and a decision after it → 409. A decision is a conditional
-write on PENDING, so of two racing different decisions the second gets 409 and sends nothing to Step
-Functions; the same decision again answers 200. A decision is stored "not delivered" until Step Functions
-has it: if the callback still fails after its retries, a retry of the request or the sweeper
-(:func:`deliver_decisions`) delivers it — an approval is never lost."""
+"""Human approval (seed 004, DESIGN.md §14). A job whose type has checkpoints runs its execute and validate steps
+on the queues like any job; where it reaches a checkpoint (its policy: after the agent's answer or after the judge
+passed) our code starts one short Step Functions execution of the wait machine
+(``workflow/checkpoint_wait.asl.json``), which raises the checkpoint through the checkpoint queue with a task token.
+An admin approves (SendTaskSuccess, with an optional comment; then this module moves the job on itself: the next
+checkpoint's wait, the judge, or COMPLETED), rejects (SendTaskFailure, job REJECTED) or requests changes
+(SendTaskFailure ending the wait; the job runs again as attempt+1 with the reviewer's feedback, through the execute
+queue); cancelling the job closes its PENDING checkpoints as CANCELLED. Every decision records who, when and its
+text. No decision by ``expiresAt`` → EXPIRED and the job REJECTED, and a decision after it → 409. A decision is a
+conditional write on PENDING, so of two racing different decisions the second gets 409 and sends nothing to Step
+Functions; the same decision again answers 200. A decision is stored "not delivered" until Step Functions has it
+(and, for an approval, until the job moved on): if the callback still fails after its retries, a retry of the
+request or the sweeper (:func:`deliver_decisions`) delivers it — an approval is never lost."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from agent_jobs.domain import events
 from agent_jobs.domain.auth import Principal
 from agent_jobs.domain.execution import current_job
 from agent_jobs.domain.lifecycle import apply, make_log
+from agent_jobs.domain.policies import Step, policy_for
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.domain.validation import agent_output
 from agent_jobs.errors import Conflict, NotFound
@@ -34,7 +38,7 @@ from agent_jobs.services import Services
 
 REJECTED_ERROR = "CheckpointRejected"
 EXPIRED_ERROR = "CheckpointExpired"
-CHANGES_REQUESTED_ERROR = "CheckpointChangesRequested"  # the workflow's Map catches it: the attempt is over
+CHANGES_REQUESTED_ERROR = "CheckpointChangesRequested"  # ends the wait: the attempt is over
 CANCELLED_ERROR = "JobCancelled"
 
 
@@ -51,7 +55,7 @@ def _wait_seconds(checkpoint: Checkpoint) -> float:
     return (parse_time(utc_now()) - parse_time(checkpoint.created_at)).total_seconds()
 
 
-# --- the workflow's messages --------------------------------------------------------------------------
+# --- the wait's messages --------------------------------------------------------------------------
 def raise_checkpoint(services: Services, message: StepMessage) -> None:
     """Stores a PENDING checkpoint holding the task token, with the agent's output to review."""
     job = current_job(services, message)
@@ -60,7 +64,7 @@ def raise_checkpoint(services: Services, message: StepMessage) -> None:
 
 
 def expire_from_workflow(services: Services, message: StepMessage) -> None:
-    """The workflow's wait timed out: the checkpoint is EXPIRED and the job REJECTED. The wait's timer covers
+    """The wait timed out: the checkpoint is EXPIRED and the job REJECTED. The wait's timer covers
     the send of its own "checkpoint" message and a standard queue keeps no order, so this notice can come
     first: the checkpoint is then stored here (with no token: its wait is over) and expired, and the late
     "checkpoint" message finds it and raises nothing."""
@@ -114,33 +118,6 @@ def expire_overdue(services: Services, now_iso: str) -> int:
     return expired
 
 
-def finalize(services: Services, message: StepMessage) -> None:
-    """Every checkpoint approved: the job is COMPLETED with the agent's output as its result."""
-    job = current_job(services, message)
-    if job is None:
-        return
-    try:
-        apply(
-            services.jobs,
-            job,
-            JobEvent.PASS,
-            "all checkpoints approved",
-            changes={"result": agent_output(services, job)},
-        )
-    except Conflict:
-        logger.info("job moved on before it could be completed", extra={"job_id": job.id})
-
-
-def workflow_timeout(services: Services, message: StepMessage) -> None:
-    job = current_job(services, message)
-    if job is None:
-        return
-    try:
-        apply(services.jobs, job, JobEvent.FAIL, f"a workflow step timed out ({message.error or 'States.Timeout'})")
-    except Conflict:
-        logger.info("job moved on before its timeout was handled", extra={"job_id": job.id})
-
-
 # --- admin decisions ------------------------------------------------------------------------------
 def approve(services: Services, principal: Principal, checkpoint_id_: str, comment: str | None = None) -> Checkpoint:
     principal.require_admin()
@@ -152,7 +129,7 @@ def approve(services: Services, principal: Principal, checkpoint_id_: str, comme
     if decided:
         _log_decision(services, checkpoint, principal, f"checkpoint {checkpoint.stage} approved", comment)
         events.checkpoint_decided(checkpoint, "approved", _wait_seconds(checkpoint))
-    return _deliver(services, checkpoint)
+    return _close(services, checkpoint)
 
 
 def reject(services: Services, principal: Principal, checkpoint_id_: str, reason: str) -> Checkpoint:
@@ -302,7 +279,8 @@ def _require_attempt_left(services: Services, checkpoint: Checkpoint) -> None:
 
 def _close(services: Services, checkpoint: Checkpoint) -> Checkpoint:
     """What a decided checkpoint does to its job (REJECTED or EXPIRED: the job is REJECTED; CHANGES_REQUESTED:
-    the job runs again; each repeated safely), then the decision delivered to the workflow."""
+    the job runs again; each repeated safely), then the decision delivered to its wait (and an approved job
+    moved on, once the wait has the approval)."""
     if checkpoint.status == CheckpointStatus.REJECTED:
         reason = f"checkpoint {checkpoint.stage} rejected: {checkpoint.rejection_reason}"
         _reject_job(services, checkpoint, reason, checkpoint.rejected_by or "admin")
@@ -338,9 +316,35 @@ def _send_back(services: Services, checkpoint: Checkpoint) -> None:
         services.dispatcher.start(job)
 
 
+def _continue(services: Services, checkpoint: Checkpoint) -> None:
+    """The job goes on past its approved checkpoint, as its policy says: the next checkpoint's wait, the judge,
+    or COMPLETED with the agent's output. Safe to repeat (a retried approval, the sweeper): the wait's name makes
+    its start idempotent, and a job that moved on is left alone."""
+    job = services.jobs.get(checkpoint.job_id)
+    if job is None or job.status != JobStatus.IN_PROGRESS or job.attempt != checkpoint.attempt:
+        return
+    after = policy_for(job.job_type).after_approval(checkpoint.stage)
+    if after.step == Step.CHECKPOINT and after.stage:
+        services.dispatcher.start_checkpoint_wait(job, after.stage)
+    elif after.step == Step.VALIDATE:
+        services.dispatcher.request_validation(job)
+    else:
+        try:
+            apply(
+                services.jobs,
+                job,
+                JobEvent.PASS,
+                "all checkpoints approved",
+                changes={"result": agent_output(services, job)},
+            )
+        except Conflict:
+            logger.info("job moved on before it could be completed", extra={"job_id": job.id})
+
+
 def _deliver(services: Services, checkpoint: Checkpoint) -> Checkpoint:
-    """Sends the decision to the waiting workflow (retried by ``integrations.workflow``) and marks it
-    delivered; if Step Functions still refuses, it stays "decided, not delivered" (``deliveredAt`` null)."""
+    """Sends the decision to the waiting execution (retried by ``integrations.workflow``), moves an approved job
+    on, and marks the decision delivered; if Step Functions still refuses, it stays "decided, not delivered"
+    (``deliveredAt`` null) and the job waits where it is."""
     if checkpoint.delivered_at is not None:
         return checkpoint
     try:
@@ -362,11 +366,20 @@ def _deliver(services: Services, checkpoint: Checkpoint) -> Checkpoint:
             extra={"checkpoint_id": checkpoint.id, "job_id": checkpoint.job_id},
         )
         return checkpoint
+    if checkpoint.status == CheckpointStatus.APPROVED:
+        try:
+            _continue(services, checkpoint)
+        except Exception:  # the wait has the approval; the job's next step is retried with the delivery
+            logger.exception(
+                "approved, the job's next step failed: a retry of the decision or the sweeper runs it",
+                extra={"checkpoint_id": checkpoint.id, "job_id": checkpoint.job_id},
+            )
+            return checkpoint
     return services.checkpoints.mark_delivered(checkpoint, utc_now())
 
 
 def _expire(services: Services, checkpoint: Checkpoint, *, notify_workflow: bool) -> bool:
-    """PENDING → EXPIRED and the job REJECTED; ``notify_workflow`` when the workflow has not timed out itself."""
+    """PENDING → EXPIRED and the job REJECTED; ``notify_workflow`` when the wait has not timed out itself."""
     now = utc_now()
     changes = {"updated_at": now} if notify_workflow else {"updated_at": now, "delivered_at": now}
     try:

@@ -1,6 +1,6 @@
 """The owner's deadline on a job (``deadlineSeconds``, DESIGN.md §14): past it a running job is FAILED with that
 reason, whatever phase it is in — queued, waiting for a sync or an async agent, waiting for its judge, or at a
-checkpoint (whose waiting workflow step is then ended, so the execution stops too).
+checkpoint (whose wait is then ended, so its execution stops too).
 
 The sweeper applies it each run; a callback that arrives past the deadline applies it at once.
 """
@@ -13,13 +13,10 @@ from agent_jobs.domain.checkpoints import cancel_for_job
 from agent_jobs.domain.lifecycle import apply
 from agent_jobs.domain.policies import policy_for
 from agent_jobs.domain.transitions import JobEvent
-from agent_jobs.integrations import workflow
 from agent_jobs.models.base import parse_time
 from agent_jobs.models.jobs import Job, JobStatus
 from agent_jobs.observability import logger
 from agent_jobs.services import Services
-
-PAST_DEADLINE = "PastDeadline"  # the Step Functions error a waiting step ends with
 
 
 def due_at(job: Job) -> datetime | None:
@@ -40,12 +37,11 @@ def deadline_reason(job: Job) -> str:
 
 
 def fail_past_due(services: Services, job: Job, *, actor: str) -> Job:
-    """FAILS the job with its deadline's reason and ends what its workflow waits on: the claimed Execute step
-    (its token is on the job) and any PENDING checkpoint. Raises Conflict when the job moved on meanwhile."""
+    """FAILS the job with its deadline's reason and ends the wait of any PENDING checkpoint. Raises Conflict when
+    the job moved on meanwhile."""
     reason = deadline_reason(job)
     failed = apply(services.jobs, job, JobEvent.FAIL, reason, actor=actor, response={"error": reason})
-    if policy_for(job.job_type).needs_workflow:
-        workflow.report_failure(job.task_token, PAST_DEADLINE, reason)
+    if policy_for(job.job_type).has_checkpoints:
         cancel_for_job(services, job.id, actor, reason)  # each waiting checkpoint step is told, so it ends
     logger.warning("job past its deadline failed", extra={"job_id": job.id, "attempt": job.attempt})
     return failed

@@ -26,6 +26,7 @@ from agent_jobs.domain import concurrency, events
 from agent_jobs.domain.async_attempts import callback_url, park
 from agent_jobs.domain.concurrency import Deferred, Hold, UserGate
 from agent_jobs.domain.lifecycle import apply, make_log
+from agent_jobs.domain.policies import Step, policy_for
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import AgentCallError, Conflict
 from agent_jobs.integrations import workflow
@@ -75,7 +76,8 @@ def lease_seconds(agent: Agent, settings: Settings, call_seconds: float) -> floa
 
 
 def current_job(services: Services, message: StepMessage) -> Job | None:
-    """The job if ``message`` is about its current, running attempt; else None (stale or duplicate)."""
+    """The job if ``message`` is about its current, running attempt; else None (stale or duplicate). A stale
+    checkpoint message (its job finished meanwhile) ends its wait."""
     job = services.jobs.get(message.job_id)
     if job is None or job.status != JobStatus.IN_PROGRESS or job.attempt != message.attempt:
         logger.info("stale step message ignored", extra={"job_id": message.job_id, "kind": message.kind})
@@ -117,10 +119,10 @@ async def execute(
     except Exception as exc:
         if not last_try:
             raise
-        await asyncio.to_thread(_fail, services, job, message, f"reading the agent failed: {_describe(exc)}")
+        await asyncio.to_thread(_fail, services, job, f"reading the agent failed: {_describe(exc)}")
         return None
     if agent is None or agent.status != AgentStatus.ACTIVE:
-        await asyncio.to_thread(_fail, services, job, message, f"agent {job.assigned_agent_id} is not active")
+        await asyncio.to_thread(_fail, services, job, f"agent {job.assigned_agent_id} is not active")
         return None
     if gate is not None and not await gate.admit(job.user_id):
         return Deferred(f"user {job.user_id} has calls running in {gate.capacity} execute invocations")
@@ -128,16 +130,16 @@ async def execute(
     hold = await asyncio.to_thread(concurrency.acquire_agent_slot, agent, job, lease)
     if hold is None:
         return Deferred(f"agent {agent.id} has {agent.max_concurrency} calls in flight (maxConcurrency)")
-    claimed = await asyncio.to_thread(_claim, services, job, message, lease)
+    claimed = await asyncio.to_thread(_claim, services, job, lease)
     if claimed is None:
         if hold.fresh:  # taken for a duplicate: the attempt's own delivery holds (or held) another
             await asyncio.to_thread(concurrency.release, hold)
         return None
     progress = _Progress()
     try:
-        await _run(services, client, claimed, agent, message, deadline, progress, hold)
+        await _run(services, client, claimed, agent, deadline, progress, hold)
     except Exception as exc:
-        await asyncio.to_thread(_settle_unexpected, services, claimed, message, exc, progress, last_try)
+        await asyncio.to_thread(_settle_unexpected, services, claimed, exc, progress, last_try)
     finally:
         if not progress.parked:  # the call is over (answered, failed or never made): the agent slot frees now
             await asyncio.to_thread(concurrency.release, hold)
@@ -149,7 +151,6 @@ async def _run(
     client: httpx.AsyncClient,
     job: Job,
     agent: Agent,
-    message: StepMessage,
     deadline: float,
     progress: _Progress,
     hold: Hold,
@@ -175,13 +176,13 @@ async def _run(
         )
     except AgentCallError as exc:
         events.agent_called(job.job_type, latency_ms=None, ok=False)
-        await asyncio.to_thread(_fail, services, job, message, f"agent call failed: {exc}", payload)
+        await asyncio.to_thread(_fail, services, job, f"agent call failed: {exc}", payload)
         return
     events.agent_called(job.job_type, latency_ms=answer.latency_ms, ok=True)
     if answer.accepted:  # an async agent took it: the job waits for its callback, holding no Lambda
         progress.parked = await asyncio.to_thread(_park, services, job, agent, hold)
         return
-    await asyncio.to_thread(_hand_to_judge, services, job, message, payload, answer.output, answer.latency_ms)
+    await asyncio.to_thread(_hand_to_judge, services, job, payload, answer.output, answer.latency_ms)
 
 
 def _park(services: Services, job: Job, agent: Agent, hold: Hold) -> bool:
@@ -201,21 +202,17 @@ def _park(services: Services, job: Job, agent: Agent, hold: Hold) -> bool:
     )
 
 
-def _claim(services: Services, job: Job, message: StepMessage, lease: float) -> Job | None:
+def _claim(services: Services, job: Job, lease: float) -> Job | None:
     claimed_at = utc_now()
     deadline = _later(claimed_at, lease)
     try:
-        return services.jobs.claim_dispatch(
-            job, claimed_at=claimed_at, deadline=deadline, task_token=message.task_token
-        )
+        return services.jobs.claim_dispatch(job, claimed_at=claimed_at, deadline=deadline)
     except Conflict:
         logger.info("duplicate execute message: attempt already sent", extra={"job_id": job.id})
         return None
 
 
-def _settle_unexpected(
-    services: Services, job: Job, message: StepMessage, exc: Exception, progress: _Progress, last_try: bool
-) -> None:
+def _settle_unexpected(services: Services, job: Job, exc: Exception, progress: _Progress, last_try: bool) -> None:
     """A failure after the claim: give the claim back while the agent was never called and the message will
     come again; otherwise FAIL the job with the real reason. When even that fails, give the claim back and
     re-raise, so the message's redelivery (or its DLQ) still settles the job."""
@@ -224,7 +221,7 @@ def _settle_unexpected(
         _release(services, job)
         raise exc
     try:
-        _fail(services, job, message, reason)
+        _fail(services, job, reason)
     except Exception:
         logger.exception("settling a failed attempt failed; the claim is given back", extra={"job_id": job.id})
         _release(services, job)
@@ -238,18 +235,16 @@ def _release(services: Services, job: Job) -> None:
         logger.info("job moved on before its claim could be given back", extra={"job_id": job.id})
 
 
-def _fail(services: Services, job: Job, message: StepMessage, reason: str, payload: Any = None) -> None:
+def _fail(services: Services, job: Job, reason: str, payload: Any = None) -> None:
     try:
         apply(services.jobs, job, JobEvent.FAIL, reason, request=payload, response={"error": reason})
     except Conflict:
         logger.info("job moved on before it could be failed", extra={"job_id": job.id})
-    workflow.report_failure(message.task_token, "AgentFailed", reason)
 
 
 def _hand_to_judge(
     services: Services,
     job: Job,
-    message: StepMessage,
     payload: Any,
     output: dict[str, Any],
     latency_ms: float,
@@ -264,17 +259,18 @@ def _hand_to_judge(
             response=output,
         ).model_copy(update={"latency_ms": round(latency_ms, 1)})
     )
-    hand_to_judge(services, job, message.task_token)
+    hand_to_judge(services, job)
 
 
-def hand_to_judge(services: Services, job: Job, task_token: str | None) -> None:
-    """The attempt's answer is stored: a workflow's Execute step ends (its next step is the judge's), a plain
-    job goes to the validate queue. The same for a sync answer and an async agent's completion callback (whose
-    attempt then gives its agent slot back: it is no longer in flight)."""
+def hand_to_judge(services: Services, job: Job) -> None:
+    """The attempt's answer is stored: it goes to the validate queue, or first to a human review when the job
+    type checks the agent's output before judging it (its wait starts). The same for a sync answer and an async
+    agent's completion callback (whose attempt then gives its agent slot back: it is no longer in flight)."""
     if job.answered_attempt == job.attempt:  # answered by callback (a sync answer gave its slot back already)
         concurrency.release_attempt(job)
-    if task_token:
-        workflow.report_success(task_token, {"agentAnswered": True})
+    after = policy_for(job.job_type).after_answer()
+    if after.step == Step.CHECKPOINT and after.stage:
+        services.dispatcher.start_checkpoint_wait(job, after.stage)
     else:
         services.dispatcher.request_validation(job)
 

@@ -8,6 +8,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -18,12 +19,44 @@ class CheckpointPolicy:
     before_completion: tuple[str, ...] = field(default=())  # final review before COMPLETED
 
     @property
-    def needs_workflow(self) -> bool:
+    def has_checkpoints(self) -> bool:
         return bool(self.after_execute or self.before_completion)
 
     @property
     def stages(self) -> tuple[str, ...]:
         return self.after_execute + self.before_completion
+
+    def after_answer(self) -> NextStep:
+        """The agent answered: the first review of its output, else the judge."""
+        return _first(self.after_execute, Step.VALIDATE)
+
+    def after_pass(self) -> NextStep:
+        """The judge passed the output: the first review before completion, else COMPLETED."""
+        return _first(self.before_completion, Step.COMPLETE)
+
+    def after_approval(self, stage: str) -> NextStep:
+        """``stage`` was approved: the next stage of its group, else what follows the group. A stage the policy
+        no longer names (the setting changed while the job waited) ends the job's reviews: COMPLETED."""
+        for stages, then in ((self.after_execute, Step.VALIDATE), (self.before_completion, Step.COMPLETE)):
+            if stage in stages:
+                return _first(stages[stages.index(stage) + 1 :], then)
+        return NextStep(Step.COMPLETE)
+
+
+class Step(StrEnum):
+    CHECKPOINT = "checkpoint"  # wait for a human decision at ``stage``
+    VALIDATE = "validate"  # ask the judge
+    COMPLETE = "complete"  # the job is COMPLETED with the agent's output
+
+
+@dataclass(frozen=True)
+class NextStep:
+    step: Step
+    stage: str | None = None
+
+
+def _first(stages: tuple[str, ...], otherwise: Step) -> NextStep:
+    return NextStep(Step.CHECKPOINT, stages[0]) if stages else NextStep(otherwise)
 
 
 DEFAULT_POLICIES: dict[str, CheckpointPolicy] = {

@@ -12,7 +12,7 @@ hours is one Query of at most N items.
   counts), kept as a fixed histogram (:data:`LATENCY_BOUNDS_MS`): p50/p95 are the upper bound of the bucket
   the percentile falls in (None: beyond the last bound). Job types with checkpoints are left out of it
   (their settle waits for a person).
-- ``usage`` in the window is the judge usage added by settling transitions; a workflow job's validation is
+- ``usage`` in the window is the judge usage added by settling transitions; a passing validation of a job with checkpoints is
   not a transition, so its tokens are only in ``allTime`` (the agent's own judge counters).
 - Admin actions (force-complete, reassign) and cancels are not the agent's record and are not counted.
 """
@@ -106,7 +106,7 @@ def settled_counters(before: Job, after: Job, event: JobEvent, message: str) -> 
         counters[f"fail_{kind}"] = 1
         if kind == JUDGE_UNAVAILABLE:
             counters["unjudged"] = 1
-    measurable = kind not in ("checkpoint_rejected", "inactive") and not policy_for(after.job_type).needs_workflow
+    measurable = kind not in ("checkpoint_rejected", "inactive") and not policy_for(after.job_type).has_checkpoints
     if measurable and after.claimed_at:
         took = (parse_time(after.updated_at) - parse_time(after.claimed_at)).total_seconds() * 1000
         counters[f"lat_{latency_bucket(max(0.0, took))}"] = 1

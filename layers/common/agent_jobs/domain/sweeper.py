@@ -4,33 +4,32 @@ It runs with the gauges, every minute. An IN_PROGRESS job is in one of four phas
 
 - **queued**: its attempt is not claimed yet (``dispatched_attempt < attempt``). Time spent queued never
   counts (a backlog, a stopped worker): a queued job is never failed. Its message may have been lost (the
-  send, or a workflow's StartExecution, failed after the status was written), so it is sent again, whatever
-  the queue holds: the consumers are idempotent (the execute step claims an attempt once; a workflow start
-  is named by job and attempt, so a start of an execution that exists is refused, not run twice). Bounded:
+  send failed after the status was written), so it is sent again, whatever the queue holds: the execute step
+  claims an attempt once. Bounded:
   at most ``sweeper_max_resends`` times per attempt, the k-th once the attempt has been queued
   ``L * 2**k`` (``L`` = :func:`stuck_after_seconds`, 11 min by default).
 - **claimed**: the execute step holds its **lease** (``claimedAt`` and ``deadline``, stamped by the claim:
   every try at the agent's timeout, capped by the function's remaining time, plus a margin). Past the
-  deadline with no answer, the attempt is dead (the function crashed or was killed): FAILED with the reason,
-  and for a workflow the Execute step ends with SendTaskFailure on the token the claim stored.
-- **answered, no verdict**: the validate message was lost. Plain jobs: validation is requested again,
-  bounded and spaced like the re-sends; once they are spent the job needs a resubmission ("validation
-  unavailable"). Workflow jobs: Step Functions sent that message itself and owns the step.
+  deadline with no answer, the attempt is dead (the function crashed or was killed): FAILED with the reason.
+- **answered, no verdict**: the validate message was lost (a job with checkpoints too: its steps ride the
+  same queues). Validation is requested again, bounded and spaced like the re-sends; once they are spent the
+  job needs a resubmission ("validation unavailable").
 - **waiting for an async agent** (it answered 202, ``waitingFor: "agent"``): the lease is the agent's
   ``maxRunSeconds`` from the claim, or its next heartbeat; past it with no callback: FAILED "no callback
   within N s" (``domain.async_attempts``).
 - **at a checkpoint** (a PENDING checkpoint): never touched; the checkpoint's own expiry
-  (``domain.checkpoints.expire_overdue``, called last) ends it.
+  (``domain.checkpoints.expire_overdue``, called last) ends it, and a decision Step Functions missed is
+  delivered (``domain.checkpoints.deliver_decisions``: an approval then moves the job on).
 
-Whatever the phase, a job past its owner's ``deadlineSeconds`` is FAILED with that reason first, and what its
-workflow waits on (the claimed step, a checkpoint) is ended (``domain.deadlines``).
+Whatever the phase, a job past its owner's ``deadlineSeconds`` is FAILED with that reason first, and its
+checkpoint's wait, if any, is ended (``domain.deadlines``).
 
 Cost, bounded as jobs grow: one Query page of at most ``sweeper_max_jobs_per_run`` candidates on the
 ``by_status`` index (IN_PROGRESS with ``updated_at`` older than the margin as the key condition: only jobs
 old enough to need a look, oldest first, never the COMPLETED history). Each run continues from where the
 previous one stopped (a cursor kept in one small item), so a dead job behind N waiting ones is reached in
 a few runs instead of never. Per candidate: a consistent GetItem, a logs Query for a claimed plain job, a
-checkpoints Query for a workflow type.
+checkpoints Query for a type with checkpoints.
 """
 
 from __future__ import annotations
@@ -47,7 +46,6 @@ from agent_jobs.domain.lifecycle import apply, make_log
 from agent_jobs.domain.policies import policy_for
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import Conflict
-from agent_jobs.integrations import workflow
 from agent_jobs.models.base import parse_time
 from agent_jobs.models.checkpoints import CheckpointStatus
 from agent_jobs.models.jobs import Job, JobStatus, LogKind
@@ -57,7 +55,6 @@ from agent_jobs.services import Services
 from agent_jobs.settings import Settings
 
 ACTOR = "sweeper"
-LEASE_EXPIRED = "LeaseExpired"
 
 
 @dataclass
@@ -158,8 +155,8 @@ def _sweep_job(services: Services, job: Job, now: datetime, depths: dict[str, Qu
         report.failed.append(job.id)
         events.job_swept("failed")
         return
-    is_workflow = policy_for(job.job_type).needs_workflow
-    if is_workflow and any(c.status == CheckpointStatus.PENDING for c in services.checkpoints.for_job(job.id)):
+    reviews = services.checkpoints.for_job(job.id) if policy_for(job.job_type).has_checkpoints else []
+    if any(c.status == CheckpointStatus.PENDING for c in reviews):
         _wait(report, job, "waits for a checkpoint decision")
         return
     if job.dispatched_attempt < job.attempt:
@@ -170,8 +167,9 @@ def _sweep_job(services: Services, job: Job, now: datetime, depths: dict[str, Qu
         if lease_expired(job, now, settings):
             _fail_expired(services, job, report)
         return
-    if not is_workflow:
-        _unjudged(services, job, answered_at, now, report)
+    # a review approved after the answer handed the job on then (to the judge, or to its next wait): count from it
+    decided = [c.decided_at for c in reviews if c.attempt == job.attempt and c.decided_at]
+    _unjudged(services, job, max([answered_at, *decided]), now, report)
 
 
 def _queued(services: Services, job: Job, now: datetime, depths: dict[str, QueueDepth], report: SweepReport) -> None:
@@ -232,7 +230,6 @@ def _fail_expired(services: Services, job: Job, report: SweepReport) -> None:
     else:
         reason = f"no result within {_lease_length(job, services.settings)} s of the claim (sweeper)"
     apply(services.jobs, job, JobEvent.FAIL, reason, actor=ACTOR, response={"error": reason})
-    workflow.report_failure(job.task_token, LEASE_EXPIRED, reason)  # a workflow's Execute step ends too
     logger.warning("attempt past its lease failed", extra={"job_id": job.id, "attempt": job.attempt})
     report.failed.append(job.id)
     events.job_swept("failed")

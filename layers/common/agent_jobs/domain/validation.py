@@ -13,11 +13,10 @@ from agent_jobs.domain import events
 from agent_jobs.domain.execution import current_job
 from agent_jobs.domain.lifecycle import apply, make_log
 from agent_jobs.domain.output_checks import check_output
-from agent_jobs.domain.policies import output_rules_for
+from agent_jobs.domain.policies import Step, output_rules_for, policy_for
 from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.domain.verdicts import check_verdict, criteria_list
 from agent_jobs.errors import Conflict, JudgeUnavailable
-from agent_jobs.integrations import workflow
 from agent_jobs.integrations.judge import Judge, OutputTooLarge, Verdict
 from agent_jobs.integrations.pricing import Usage
 from agent_jobs.models.jobs import Job, LogKind
@@ -120,9 +119,12 @@ async def validate(services: Services, judge_factory: Any, message: StepMessage,
     job = await asyncio.to_thread(current_job, services, message)
     if job is None:
         return
+    if await asyncio.to_thread(reached_review, services, job):
+        logger.info("duplicate validate message: the attempt already passed to its review", extra={"job_id": job.id})
+        return
     output = await asyncio.to_thread(agent_output, services, job)
     if output is None:
-        await asyncio.to_thread(_settle_unavailable, services, job, message, "no agent output for this attempt")
+        await asyncio.to_thread(_settle_unavailable, services, job, "no agent output for this attempt")
         return
     try:
         evaluation = await evaluate(judge_factory, job, output)
@@ -130,13 +132,25 @@ async def validate(services: Services, judge_factory: Any, message: StepMessage,
         events.judge_called("validate", verdict="unavailable")
         if not last_try:
             raise  # the message comes back after its visibility timeout: the judge is retried
-        await asyncio.to_thread(_settle_unavailable, services, job, message, str(exc))
+        await asyncio.to_thread(_settle_unavailable, services, job, str(exc))
         return
-    await asyncio.to_thread(settle, services, job, message, output, evaluation)
+    await asyncio.to_thread(settle, services, job, output, evaluation)
 
 
-def settle(services: Services, job: Job, message: StepMessage, output: Any, evaluation: Evaluation) -> None:
-    """Applies the decision: COMPLETED, an automatic retry with feedback, or RESUBMISSION_REQUIRED.
+def reached_review(services: Services, job: Job) -> bool:
+    """The attempt already passed the judge and reached its review before completion (its checkpoint exists, in
+    any state): a redelivered validate message must not judge it again (one GetItem, for such job types only)."""
+    from agent_jobs.domain.checkpoints import checkpoint_id  # that module builds on this one
+
+    after = policy_for(job.job_type).after_pass()
+    if after.step != Step.CHECKPOINT or not after.stage:
+        return False
+    return services.checkpoints.get(checkpoint_id(job.id, job.attempt, after.stage)) is not None
+
+
+def settle(services: Services, job: Job, output: Any, evaluation: Evaluation) -> None:
+    """Applies the decision: COMPLETED (or, when the job type has a review before completion, the wait at its
+    first checkpoint), an automatic retry with feedback, or RESUBMISSION_REQUIRED.
 
     The judge's tokens are added to the job's ``usage`` in the same write, and to the agent's counters."""
     changes = {"usage": (Usage.from_api(job.usage) + evaluation.usage).to_api()} if evaluation.judge_calls else {}
@@ -144,13 +158,14 @@ def settle(services: Services, job: Job, message: StepMessage, output: Any, eval
     try:
         if evaluation.passed:
             message_text = f"validation passed: {evaluation.reason}"
-            if message.task_token:  # checkpoints still to pass: the workflow completes the job later
+            after = policy_for(job.job_type).after_pass()
+            if after.step == Step.CHECKPOINT and after.stage:  # a human reviews it first: its approval completes it
                 entry = make_log(job, LogKind.VALIDATION, message_text, response=log)
                 if changes:  # no status change: the usage is written with the log entry, on the same condition
-                    services.jobs.write_transition(job, job.status, changes, [entry])
+                    job = services.jobs.write_transition(job, job.status, changes, [entry])
                 else:
                     services.jobs.add_log(entry)
-                workflow.report_success(message.task_token, {"outcome": "passed"})
+                services.dispatcher.start_checkpoint_wait(job, after.stage)
             else:
                 apply(
                     services.jobs,
@@ -170,7 +185,6 @@ def settle(services: Services, job: Job, message: StepMessage, output: Any, eval
                 changes={"feedback": _feedback(evaluation), **changes},
                 response=log,
             )
-            workflow.report_success(message.task_token, {"outcome": "resubmission-required"})
         else:
             retried = apply(
                 services.jobs,
@@ -181,7 +195,6 @@ def settle(services: Services, job: Job, message: StepMessage, output: Any, eval
                 response=log,
             )
             services.dispatcher.start(retried)
-            workflow.report_success(message.task_token, {"outcome": "resubmitted"})
     except Conflict:
         logger.info("job moved on while it was judged", extra={"job_id": job.id})
         return
@@ -201,7 +214,7 @@ def count_agent_usage(services: Services, job: Job, evaluation: Evaluation) -> N
         logger.exception("could not add the judge's usage to the agent", extra={"job_id": job.id})
 
 
-def _settle_unavailable(services: Services, job: Job, message: StepMessage, detail: str) -> None:
+def _settle_unavailable(services: Services, job: Job, detail: str) -> None:
     try:
         apply(
             services.jobs,
@@ -213,7 +226,6 @@ def _settle_unavailable(services: Services, job: Job, message: StepMessage, deta
         )
     except Conflict:
         logger.info("job moved on while the judge was unavailable", extra={"job_id": job.id})
-    workflow.report_success(message.task_token, {"outcome": "resubmission-required"})
 
 
 def _feedback(evaluation: Evaluation) -> str:

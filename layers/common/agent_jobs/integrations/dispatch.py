@@ -1,4 +1,4 @@
-"""Hands jobs to the next step: SQS messages for queue work, Step Functions for jobs with checkpoints."""
+"""Hands jobs to the next step: SQS messages for queue work, one short Step Functions execution per human wait."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from typing import Any, TypeVar
 from botocore.exceptions import ClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
-from agent_jobs.domain.policies import CheckpointPolicy, policy_for
 from agent_jobs.integrations.aws import client
 from agent_jobs.models.jobs import Job
 from agent_jobs.observability import logger
 from agent_jobs.settings import Settings, get_settings
-from agent_jobs.workflow.definition import execution_input, execution_name
+from agent_jobs.workflow.definition import execution_name, wait_input
 
 T = TypeVar("T")
 TRIES = 4  # on top of botocore's own retries: a throttled start must not strand a job that is already IN_PROGRESS
@@ -70,36 +69,31 @@ class Dispatcher:
         return self.settings.execute_high_queue_url if high else self.settings.execute_queue_url
 
     def start(self, job: Job) -> None:
-        """Starts the job's current attempt: a workflow when its type has checkpoints, else a queue message."""
-        policy: CheckpointPolicy = policy_for(job.job_type)
-        if policy.needs_workflow:
-            self.start_workflow(job, policy)
-        else:
-            self.send(self.execute_queue_url(job), {"kind": "execute", "jobId": job.id, "attempt": job.attempt})
+        """Starts the job's current attempt: its execute message (a job with checkpoints too: its steps ride the
+        queues; only its human waits run in Step Functions, see :meth:`start_checkpoint_wait`)."""
+        self.send(self.execute_queue_url(job), {"kind": "execute", "jobId": job.id, "attempt": job.attempt})
 
-    def start_workflow(self, job: Job, policy: CheckpointPolicy) -> None:
-        """Starts the attempt's execution. Idempotent: the name is the job and attempt, and the input is
-        the same every time, so a repeated start (a retry, the sweeper's restart) never runs it twice."""
+    def start_checkpoint_wait(self, job: Job, stage: str) -> None:
+        """Starts the wait of the job's attempt at ``stage``: one short execution that raises the checkpoint and
+        waits for its decision. Idempotent: the name is job, attempt and stage and the input is the same every
+        time, so a repeated start (a redelivered message, a retried decision) is refused, not run twice."""
         sfn = client("stepfunctions")
         request = {
             "stateMachineArn": self.settings.checkpoint_state_machine_arn,
-            "name": execution_name(job.id, job.attempt),
-            "input": json.dumps(execution_input(job, policy, self.settings, self.execute_queue_url(job))),
+            "name": execution_name(job.id, job.attempt, stage),
+            "input": json.dumps(wait_input(job, stage, self.settings)),
         }
         try:
             with_backoff(lambda: sfn.start_execution(**request), "StartExecution")
         except sfn.exceptions.ExecutionAlreadyExists:
-            logger.info("the attempt's execution already exists", extra={"job_id": job.id, "attempt": job.attempt})
+            logger.info("the checkpoint's wait already exists", extra={"job_id": job.id, "stage": stage})
 
     def request_assignment(self, job: Job) -> None:
         """Auto-assign in the background; the job's version lets a message that outlived a change be dropped."""
         self.send(self.settings.validate_queue_url, {"kind": "assign", "jobId": job.id, "version": job.version})
 
-    def request_validation(self, job: Job, task_token: str | None = None) -> None:
-        body: dict[str, Any] = {"kind": "validate", "jobId": job.id, "attempt": job.attempt}
-        if task_token:
-            body["taskToken"] = task_token
-        self.send(self.settings.validate_queue_url, body)
+    def request_validation(self, job: Job) -> None:
+        self.send(self.settings.validate_queue_url, {"kind": "validate", "jobId": job.id, "attempt": job.attempt})
 
     def send(self, queue_url: str, body: dict[str, Any]) -> None:
         text = json.dumps(body, separators=(",", ":"))

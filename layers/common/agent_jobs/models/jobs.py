@@ -129,7 +129,6 @@ class Job(ApiModel):
     # the current attempt's lease (DESIGN.md §14): stamped when the execute step claims it; queue time never counts
     claimed_at: str | None = None
     deadline: str | None = None
-    task_token: str | None = Field(default=None, exclude=True, repr=False)  # the claimed workflow step's token
     resent_attempt: int = Field(default=0, exclude=True)  # the attempt the sweeper's re-send count is about
     resends: int = Field(default=0, exclude=True)  # sweeper re-sends of that attempt's lost message (bounded)
     # async agents (DESIGN.md §14): the attempt that answered 202, the attempt answered by callback, the last

@@ -1,4 +1,4 @@
-"""The body of every queue message the platform sends (our functions and the state machine)."""
+"""The body of every queue message the platform sends (our functions and the checkpoint wait machine)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ MessageKind = Literal[
     "execute",  # execute queues: call the agent
     "validate",  # validate queue: judge the agent's output
     "assign",  # validate queue: auto-assign (the LLM picks an agent)
-    "checkpoint",  # checkpoint queue: a workflow waits for a human decision
+    "checkpoint",  # checkpoint queue: a checkpoint's wait asks for a human decision (with its task token)
     "checkpoint-expired",  # checkpoint queue: nobody decided in time
-    "finalize",  # checkpoint queue: every checkpoint approved, complete the job
-    "workflow-timeout",  # checkpoint queue: a workflow step timed out
 ]
 
 
@@ -26,6 +24,6 @@ class StepMessage(BaseModel):
     # The job's version when the message was sent (auto-assign): a job that changed since — assigned, then
     # cancelled back to PENDING by its owner — drops the message. Absent in older messages: not checked.
     version: int | None = Field(default=None, ge=0)
-    task_token: str | None = Field(default=None, alias="taskToken", repr=False)
+    task_token: str | None = Field(default=None, alias="taskToken", repr=False)  # a checkpoint's wait
     stage: str | None = None
     error: str | None = None

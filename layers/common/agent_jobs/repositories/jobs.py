@@ -167,11 +167,10 @@ class JobRepository:
             record.update(actions=actions, condition=condition)
         return job.model_copy(update={**update, "status": target, "version": job.version + 1})
 
-    def claim_dispatch(self, job: Job, *, claimed_at: str, deadline: str, task_token: str | None = None) -> Job:
+    def claim_dispatch(self, job: Job, *, claimed_at: str, deadline: str) -> Job:
         """Marks the job's current attempt as sent to the agent, once (the execute step's idempotency), and
         stamps its lease: ``claimed_at`` and the ``deadline`` by which the attempt must have answered. The
-        lease starts here, so time spent queued never counts (DESIGN.md §14). A workflow step's
-        ``task_token`` is kept with the lease so the sweeper can end the step when the lease expires.
+        lease starts here, so time spent queued never counts (DESIGN.md §14).
 
         Raises :class:`Conflict` when the attempt was already sent or the job moved on.
         """
@@ -182,7 +181,7 @@ class JobRepository:
             & (JobRecord.attempt == job.attempt)
             & (JobRecord.dispatched_attempt < job.attempt)
         )
-        lease = {"claimed_at": claimed_at, "deadline": deadline, "task_token": task_token}
+        lease = {"claimed_at": claimed_at, "deadline": deadline}
         with conditional("this attempt was already sent to the agent"):
             # none of these is in an index: this write touches the item only (updated_at stays the start's)
             record.update(
@@ -214,12 +213,11 @@ class JobRepository:
                     JobRecord.dispatched_attempt.set(job.attempt - 1),
                     JobRecord.claimed_at.remove(),
                     JobRecord.deadline.remove(),
-                    JobRecord.task_token.remove(),
                 ],
                 condition=condition,
                 add_version_condition=False,
             )
-        lease = {"claimed_at": None, "deadline": None, "task_token": None}
+        lease = {"claimed_at": None, "deadline": None}
         return job.model_copy(update={"dispatched_attempt": job.attempt - 1, **lease, "version": job.version + 1})
 
     def count_resend(self, job: Job, resends: int) -> Job:

@@ -134,7 +134,6 @@ class JobRecord(Model):
     # the attempt's lease and the sweeper's bounded re-sends: in no index, so writing them moves no index key
     claimed_at = UnicodeAttribute(null=True)
     deadline = UnicodeAttribute(null=True)
-    task_token = UnicodeAttribute(null=True)  # the claimed workflow step's token (never returned)
     resent_attempt = NumberAttribute(default=0)
     resends = NumberAttribute(default=0)
     # async agents (DESIGN.md §14), in no index: the attempt that answered 202, the attempt whose answer came by
