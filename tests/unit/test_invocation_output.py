@@ -21,6 +21,7 @@ from agent_jobs.domain import events
 from agent_jobs.metrics_catalog import NAMESPACE, emit
 from agent_jobs.observability import invocation, logger
 from local.functions import LocalContext
+from tests.unit.test_metrics_emitted import SQS_RECORD_WITHOUT_A_MESSAGE
 
 LAMBDA_CONTEXT_KEYS = {"cold_start", "function_name", "function_memory_size", "function_arn", "xray_trace_id"}
 TRACE_HEADER = "Root=1-6740e0d1-3c9a4e1b2f6d7a8b9c0d1e2f;Parent=53995c3f42cd8ad8;Sampled=0"
@@ -90,17 +91,7 @@ def test_a_real_handlers_line_has_no_lambda_context(log_stream: io.StringIO) -> 
     """execute_job refuses an unreadable message with an ERROR line, before any AWS call."""
     handler = importlib.import_module("functions.execute_job.handler").handler
     context = LocalContext("execute_job")
-    record = {
-        "messageId": "m-1",
-        "receiptHandle": "r-1",
-        "body": "not a step message",
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "eventSource": "aws:sqs",
-        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:agent-jobs-execute",
-        "awsRegion": "us-east-1",
-    }
-    handler({"Records": [record]}, context)
+    handler({"Records": [SQS_RECORD_WITHOUT_A_MESSAGE]}, context)
     lines = read(log_stream)
     assert lines and all(line["function_request_id"] == context.aws_request_id for line in lines)
     assert all(not LAMBDA_CONTEXT_KEYS & set(line) for line in lines), lines
