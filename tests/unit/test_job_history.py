@@ -47,6 +47,7 @@ def test_entries_come_back_newest_first_with_their_attempt_and_time() -> None:
     assert [entry.id for entry in decoded] == [second.id, first.id]
     assert (decoded[0].attempt, decoded[0].created_at) == (1, "2026-12-02T10:00:01.000Z")
     assert job_history.entries("job", None) == []
+    assert job_history.ids([job_history.encode(first), job_history.encode(second)]) == {first.id, second.id}
 
 
 def test_a_detail_replaces_its_entry_an_orphan_is_skipped_and_a_log_of_its_own_is_kept() -> None:

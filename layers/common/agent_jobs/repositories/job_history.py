@@ -55,6 +55,11 @@ def decode(job_id: str, text: str) -> JobLog:
     )
 
 
+def ids(history: Iterable[str] | None) -> set[str]:
+    """The log ids the item's entries name (without decoding the rest of each entry)."""
+    return {json.loads(text)[0] for text in history or ()}
+
+
 def entries(job_id: str, history: Iterable[str] | None) -> list[JobLog]:
     """The item's entries, newest first."""
     return sorted((decode(job_id, text) for text in history or ()), key=lambda log: log.id, reverse=True)

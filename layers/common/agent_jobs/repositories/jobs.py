@@ -106,11 +106,8 @@ class JobRepository:
         named: set[str] | None = None
         for record in records:
             if record.history_detail:
-                named = (
-                    named
-                    if named is not None
-                    else {log.id for log in job_history.entries(job_id, self._history(job_id))}
-                )
+                if named is None:
+                    named = job_history.ids(self._history(job_id))
                 if record.log_id not in named:
                     continue
             return log_entity(record)
