@@ -69,7 +69,7 @@ def figures(invocations: list[Invocation]) -> dict[str, Any]:
 def signed_callback(platform: Platform, job_id: str, body: dict[str, Any], msg_id: str) -> int:
     from agent_jobs.catalog import match_route
     from agent_jobs.integrations.signing import sign_headers
-    from local.events import http_event
+    from local.lambda_runtime import http_event
 
     path = f"/api/agent-callbacks/{job_id}/1"
     found = match_route("POST", path)

@@ -123,7 +123,7 @@ class Driver:
     def deliver_streams(self, batch: int) -> None:
         """Every new stream record to its consumer, as the stream's mapping hands them over: up to the
         mapping's batch size at a time (full batches), or one at a time (trickle)."""
-        from local.streams import handled_prefix, stream_event
+        from local.lambda_runtime import handled_prefix, stream_event
 
         for spec, reader in self.streams:
             size = 1 if batch == 1 else spec.batch_size

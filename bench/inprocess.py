@@ -7,7 +7,6 @@ per benchmark) because the settings, the Powertools logger and moto's state are 
 
 from __future__ import annotations
 
-import importlib
 import json
 import math
 import os
@@ -101,9 +100,6 @@ class Platform:
     def __enter__(self) -> Platform:
         from moto import mock_aws
 
-        from bench import moto_fix
-
-        moto_fix.install()  # moto's transactions copy whole tables otherwise (bench/moto_fix.py)
         serialize_moto()
         config: Any = {"stepfunctions": {"execute_state_machine": True}}
         self._mock = mock_aws(config=config)
@@ -116,7 +112,7 @@ class Platform:
         from agent_jobs.services import reset
 
         reset()
-        from local.functions import preload
+        from local.lambda_runtime import preload
         from local.pollers import surface_record_failures
 
         preload()
@@ -130,9 +126,9 @@ class Platform:
     # --- invoking functions ---------------------------------------------------------------------------
     def invoke(self, function: str, event: dict[str, Any], trigger: str = "api") -> Any:
         from bench.meter import acting_as
-        from local.functions import LocalContext
+        from local.lambda_runtime import LocalContext, load
 
-        module = importlib.import_module(f"functions.{function}.handler")
+        handler = load(function)
         meter = self.meter
         mark = meter.snapshot() if meter else 0
         printed = _printed(function)
@@ -142,7 +138,7 @@ class Platform:
         try:
             with acting_as(function):
                 started, started_cpu = time.perf_counter(), time.thread_time()
-                result = module.handler(event, LocalContext(function))
+                result = handler(event, LocalContext(function))
                 wall, main_cpu = time.perf_counter() - started, time.thread_time() - started_cpu
         finally:
             thread_cpu.cpu_bucket.reset(token)
@@ -176,7 +172,7 @@ class Platform:
         self, method: str, path: str, body: Any = None, *, user: str = "bench-user", admin: bool = False
     ) -> tuple[int, dict[str, Any]]:
         from agent_jobs.catalog import match_route
-        from local.events import http_event
+        from local.lambda_runtime import http_event
 
         found = match_route(method, path)
         assert found, f"no route for {method} {path}"
@@ -201,16 +197,10 @@ class Platform:
         import boto3
 
         from bench.meter import acting_as
+        from local.lambda_runtime import receive_batch
 
-        client: Any = sqs or boto3.client("sqs", region_name="us-east-1")
         with acting_as("esm"):
-            messages: list[dict[str, Any]] = client.receive_message(
-                QueueUrl=self.queue_url(key),
-                MaxNumberOfMessages=max_messages,
-                WaitTimeSeconds=0,
-                MessageSystemAttributeNames=["All"],
-            ).get("Messages", [])
-        return messages
+            return receive_batch(sqs or boto3.client("sqs", region_name="us-east-1"), self.queue_url(key), max_messages)
 
     def consume(self, key: str, messages: list[dict[str, Any]], *, sqs: Any = None) -> Any:
         """The rest of the poll: invoke the consumer with the batch, delete what succeeded
@@ -219,24 +209,14 @@ class Platform:
 
         from agent_jobs.catalog import QUEUES
         from bench.meter import acting_as
-        from local.pollers import failed_ids, sqs_event
+        from local.lambda_runtime import failed_ids, queue_arn, settle_batch, sqs_event
 
         (spec,) = [q for q in QUEUES if q.key == key]
         url = self.queue_url(key)
-        client: Any = sqs or boto3.client("sqs", region_name="us-east-1")
-        arn = f"arn:aws:sqs:us-east-1:123456789012:{url.rsplit('/', 1)[-1]}"
-        result = self.invoke(spec.consumer, sqs_event(messages, arn, "us-east-1"), trigger=key)
+        result = self.invoke(spec.consumer, sqs_event(messages, queue_arn(url, "us-east-1"), "us-east-1"), trigger=key)
         failed = failed_ids(result, {m["MessageId"] for m in messages}, True)
-        done = [m for m in messages if m["MessageId"] not in failed]
         with acting_as("esm"):
-            if done:
-                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
-                client.delete_message_batch(QueueUrl=url, Entries=entries)
-            for message in messages:
-                if message["MessageId"] in failed:
-                    client.change_message_visibility(
-                        QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-                    )
+            settle_batch(sqs or boto3.client("sqs", region_name="us-east-1"), url, messages, failed, retry_now=True)
         return result
 
     def deliver(self, key: str, *, max_messages: int = 10, sqs: Any = None) -> int:

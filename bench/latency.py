@@ -229,11 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=60.0, help="throughput window")
     parser.add_argument("--in-flight", type=int, default=60, help="throughput: queue depth the clients keep")
     parser.add_argument("--workdir", type=Path, help="state file, probe and log of the stack (default: a temp dir)")
-    parser.add_argument("--moto-fix", action="store_true", help="the moto server with bench/moto_fix.py")
     options = parser.parse_args(argv)
     workdir = options.workdir or Path(tempfile.mkdtemp(prefix="bench-stack-"))
     started = time.monotonic()
-    with LocalStack(workdir, moto_fix=options.moto_fix) as stack:
+    with LocalStack(workdir) as stack:
         ready = time.monotonic() - started
         print(f"latency: local stack ready in {ready:.1f} s ({stack.state['apiUrl']})", file=sys.stderr, flush=True)
         lat = latency(stack, options.jobs, options.auto_jobs)
@@ -244,7 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         thr = throughput(stack, options.seconds, options.in_flight)
     output = {
-        "stack": {"readySeconds": round(ready, 1), "motoFix": options.moto_fix},
+        "stack": {"readySeconds": round(ready, 1)},
         "latency": lat,
         "latencyTargetSeconds": LATENCY_TARGET_SECONDS,
         "latencyWithinTarget": lat["agentIdGiven"]["clientSeconds"]["p50"] <= LATENCY_TARGET_SECONDS,

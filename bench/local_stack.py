@@ -29,9 +29,8 @@ def parse_time(value: str) -> float:
 
 
 class LocalStack:
-    def __init__(self, workdir: Path, *, moto_fix: bool = False) -> None:
+    def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.moto_fix = moto_fix
         self.state_file = workdir / "stack.json"
         self.probe_file = workdir / "probe.json"
         self.log_file = workdir / "stack.log"
@@ -48,8 +47,6 @@ class LocalStack:
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT / "layers" / "common"), str(ROOT)])
         env.setdefault("AGENT_JOBS_SCHEDULE_SECONDS", "3600")  # no gauge/sweeper run inside a measurement
         env.pop("OPENAI_API_KEY", None)  # the offline judge stand-in: instant, and no tokens spent
-        if self.moto_fix:
-            env["BENCH_MOTO_FIX"] = "1"
         command = [sys.executable, "-m", "bench.stack_probe", "--probe-out", str(self.probe_file), "--"]
         command += ["--ports-auto", "--state-file", str(self.state_file), "--quiet"]
         with self.log_file.open("wb") as log:

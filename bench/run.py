@@ -1,6 +1,6 @@
 """``make bench``: every benchmark, each in a fresh interpreter, then one table and ``bench/results.json``.
 
-    python -m bench.run [--only cost,latency] [--quick] [--moto-fix] [--out bench/results.json]
+    python -m bench.run [--only cost,latency] [--quick] [--out bench/results.json]
 
 Order: cold start first (it wants a quiet machine, and its import times are the INIT durations of the cost
 model), then the in-process benchmarks on moto (cost, slow agents, async waits, priority), the simulation, and last the
@@ -90,8 +90,6 @@ def section_args(name: str, workdir: Path, options: argparse.Namespace, results:
         args += ["--workdir", str(workdir / "stack")]
         if options.quick:
             args += ["--jobs", "10", "--auto-jobs", "3", "--seconds", "20"]
-        if options.moto_fix:
-            args += ["--moto-fix"]
     return args
 
 
@@ -119,7 +117,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the benchmarks, print the table, write results.json")
     parser.add_argument("--only", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--quick", action="store_true", help="fewer jobs and runs (a smoke test, not figures)")
-    parser.add_argument("--moto-fix", action="store_true", help="local stack: moto server with bench/moto_fix.py")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     options = parser.parse_args(argv)
     wanted = [s for s in SECTIONS if not options.only or s in options.only.split(",")]

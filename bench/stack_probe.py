@@ -2,7 +2,7 @@
 
     python -m bench.stack_probe --probe-out PATH -- [local.stack arguments]
 
-Before the stack starts, this wraps ``local.functions.load`` (every handler invocation the gateway, the pollers
+Before the stack starts, this wraps ``local.lambda_runtime.load`` (every handler invocation the gateway, the pollers
 and the scheduler make: wall time and the CPU of its threads, ``asyncio.to_thread`` workers included), and
 ``botocore``'s ``BaseClient._make_api_call`` (every AWS call to moto: count and wall time, inside a handler or
 not — the pollers' receives and deletes, the EMF forwarder's ``put_metric_data``). ``SIGUSR1`` writes the
@@ -16,7 +16,6 @@ import contextvars
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -41,10 +40,10 @@ class Probe:
     def install(self) -> None:
         import botocore.client
 
-        from local import functions, moto_server
+        from local import lambda_runtime, moto_server
 
         probe = self
-        original_load = functions.load
+        original_load = lambda_runtime.load
 
         def load(name: str) -> Any:
             handler = original_load(name)
@@ -63,8 +62,8 @@ class Probe:
 
             return timed
 
-        functions_module: Any = functions
-        functions_module.load = load
+        runtime: Any = lambda_runtime
+        runtime.load = load
 
         thread_cpu.install()
 
@@ -89,9 +88,6 @@ class Probe:
             probe.moto_pid = server._process.pid if server._process else None
 
         server_class.spawn = spawn
-        if os.environ.get("BENCH_MOTO_FIX"):
-            launcher_module: Any = moto_server
-            launcher_module.subprocess = _MotoFixLauncher()
 
     def add_invocation(self, name: str, records: int, wall: float, cpu: float) -> None:
         with self.lock:
@@ -128,17 +124,6 @@ class Probe:
         temporary = self.out.with_suffix(".tmp")
         temporary.write_text(json.dumps(self.snapshot()))
         os.replace(temporary, self.out)
-
-
-class _MotoFixLauncher:
-    """``subprocess`` as ``local.moto_server`` sees it: the server child runs ``bench.moto_fix`` instead."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(subprocess, name)
-
-    def Popen(self, args: list[str], *rest: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
-        args = ["bench.moto_fix" if arg == "local.moto_server" else arg for arg in args]
-        return subprocess.Popen(args, *rest, **kwargs)
 
 
 def _cpu_of(pid: int | None) -> float | None:

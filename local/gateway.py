@@ -15,11 +15,11 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from agent_jobs.catalog import REALTIME_PATH, Access, match_route, methods_of
-from local import console, functions
+from local import console, lambda_runtime
 from local.config import HOST
-from local.events import http_event
 from local.http_server import BackgroundServer, LoopbackServer
 from local.jwt_auth import InvalidToken, JwtVerifier, bearer_token
+from local.lambda_runtime import http_event
 from local.oauth import TOKEN_PATH, TokenEndpoint
 from local.realtime import RealtimeHub
 
@@ -219,7 +219,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             with ONE_API_INVOCATION:
                 result = self.server.invoke(function, event)
-        except functions.FunctionUnavailable as exc:
+        except lambda_runtime.FunctionUnavailable as exc:
             self._send_json(502, envelope("FUNCTION_UNAVAILABLE", str(exc)))
             return 502
         except Exception:
@@ -256,7 +256,7 @@ class Gateway(BackgroundServer):
         port: int,
         verifier: JwtVerifier,
         *,
-        invoke: Invoke = functions.invoke,
+        invoke: Invoke = lambda_runtime.invoke,
         access_log: bool = True,
         token_endpoint: TokenEndpoint | None = None,
     ) -> None:

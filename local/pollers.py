@@ -22,7 +22,8 @@ from typing import Any
 
 import boto3
 
-from local import console, functions
+from local import console, lambda_runtime
+from local.lambda_runtime import failed_ids, receive_batch, settle_batch, sqs_event
 from local.provision import PREFIX, REPORT_BATCH_ITEM_FAILURES
 
 REFRESH_SECONDS = 1.0
@@ -67,49 +68,6 @@ class Mapping:
         return self.queue_arn.rsplit(":", 1)[-1]
 
 
-def sqs_event(messages: list[dict[str, Any]], queue_arn: str, region: str) -> dict[str, Any]:
-    """The event Lambda hands a consumer for a batch received from ``queue_arn``."""
-    records = []
-    for message in messages:
-        attributes = {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "binaryValue": value.get("BinaryValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value.get("DataType"),
-            }
-            for name, value in (message.get("MessageAttributes") or {}).items()
-        }
-        records.append(
-            {
-                "messageId": message["MessageId"],
-                "receiptHandle": message["ReceiptHandle"],
-                "body": message["Body"],
-                "attributes": dict(message.get("Attributes") or {}),
-                "messageAttributes": attributes,
-                "md5OfBody": message.get("MD5OfBody", ""),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": queue_arn,
-                "awsRegion": region,
-            }
-        )
-    return {"Records": records}
-
-
-def failed_ids(result: Any, batch_ids: set[str], report_failures: bool) -> set[str]:
-    """Which messages stay on the queue, by Lambda's rules for ``ReportBatchItemFailures``."""
-    if not report_failures or not isinstance(result, dict) or result.get("batchItemFailures") is None:
-        return set()
-    failures = result["batchItemFailures"]
-    if not isinstance(failures, list):
-        return set(batch_ids)
-    ids = {item.get("itemIdentifier") if isinstance(item, dict) else None for item in failures}
-    if any(not isinstance(ident, str) or ident not in batch_ids for ident in ids):
-        return set(batch_ids)  # an empty or unknown identifier fails the whole batch, as on AWS
-    return {str(ident) for ident in ids}
-
-
 Invoke = Callable[[str, dict[str, Any]], Any]
 
 
@@ -124,7 +82,7 @@ class _MappingPoller:
         stopping: threading.Event,
         *,
         lambda_: Any,
-        invoke: Invoke = functions.invoke,
+        invoke: Invoke = lambda_runtime.invoke,
     ) -> None:
         self.mapping = mapping
         self.sqs = sqs
@@ -163,7 +121,7 @@ class _MappingPoller:
     def _ready(self, mapping: Mapping) -> bool:
         if not mapping.enabled:
             return False
-        if functions.available(mapping.function):
+        if lambda_runtime.available(mapping.function):
             self.unavailable_logged = False
             return True
         if not self.unavailable_logged:
@@ -184,13 +142,9 @@ class _MappingPoller:
             if not self._take_slot():
                 continue
             try:
-                messages = self.sqs.receive_message(
-                    QueueUrl=mapping.queue_url,
-                    MaxNumberOfMessages=min(mapping.batch_size, SQS_MAX_BATCH),
-                    WaitTimeSeconds=WAIT_TIME_SECONDS,
-                    MessageSystemAttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
+                messages = receive_batch(
+                    self.sqs, mapping.queue_url, min(mapping.batch_size, SQS_MAX_BATCH), WAIT_TIME_SECONDS
+                )
             except Exception as exc:
                 self._free_slot()
                 if not self.stopping.is_set():
@@ -258,10 +212,7 @@ class _MappingPoller:
                     len(messages),
                     mapping.queue_name,
                 )
-            done = [m for m in messages if m["MessageId"] not in failed]
-            if done:
-                entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)]
-                self.sqs.delete_message_batch(QueueUrl=mapping.queue_url, Entries=entries)
+            settle_batch(self.sqs, mapping.queue_url, messages, failed, retry_now=False)
         except Exception as exc:
             log.error("settling a batch from %s failed: %s", mapping.queue_name, exc)
         finally:

@@ -8,8 +8,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from local import console, functions
-from local.functions import ACCOUNT_ID
+from local import console, lambda_runtime
+from local.lambda_runtime import ACCOUNT_ID
 
 SCHEDULED_FUNCTION = "metrics"  # as infra/constants.py SCHEDULED_FUNCTION
 RULE_NAME = "agent-jobs-metrics-schedule"
@@ -46,11 +46,11 @@ class Scheduler:
 
     def run_once(self) -> bool:
         """One scheduled invocation; False (quietly) when the function does not exist yet."""
-        if not functions.available(self.function):
+        if not lambda_runtime.available(self.function):
             return False
         try:
-            functions.invoke(self.function, scheduled_event(self.region))
-        except functions.FunctionUnavailable as exc:
+            lambda_runtime.invoke(self.function, scheduled_event(self.region))
+        except lambda_runtime.FunctionUnavailable as exc:
             log.warning("scheduled %s skipped: %s", self.function, exc)
             return False
         except Exception:

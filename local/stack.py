@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 
-from local import banner, console, emf, functions
+from local import banner, console, emf, lambda_runtime
 from local.cognito import DEMO_USERS, UserPool, create_demo_users, create_pool
 from local.config import REGION, PortInUse, StackConfig, ensure_free, free_port, parse_args
 from local.gateway import Gateway
@@ -128,7 +128,7 @@ class Stack:
         from local.judge import start_judge
 
         ports = self.config.ports
-        warm = background.submit(functions.preload)
+        warm = background.submit(lambda_runtime.preload)
         moto.wait_ready()
         endpoint = moto.endpoint
         os.environ["AWS_ENDPOINT_URL"] = endpoint

@@ -21,7 +21,8 @@ import boto3
 from botocore.config import Config
 
 from agent_jobs.catalog import STREAMS, StreamSpec
-from local import console, functions
+from local import console, lambda_runtime
+from local.lambda_runtime import handled_prefix, stream_event
 
 POLL_SECONDS = 0.25  # Lambda polls a stream shard about four times a second
 SHARDS_REFRESH_SECONDS = 10.0
@@ -100,23 +101,6 @@ class StreamReader:
                 self._iterator[shard] = self._next[shard]
 
 
-def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """The event Lambda hands a stream consumer (our bookkeeping key removed)."""
-    return {"Records": [{k: v for k, v in record.items() if k != "shardId"} for record in records]}
-
-
-def handled_prefix(records: list[dict[str, Any]], result: Any) -> list[dict[str, Any]]:
-    """The records before the first reported failure (all of them when none is reported)."""
-    failures = result.get("batchItemFailures") if isinstance(result, dict) else None
-    if not failures:
-        return records
-    failed = {item.get("itemIdentifier") for item in failures if isinstance(item, dict)}
-    for index, record in enumerate(records):
-        if record["dynamodb"]["SequenceNumber"] in failed:
-            return records[:index]
-    return []  # an identifier that is no record of the batch: the whole batch is retried, as on AWS
-
-
 class _StreamPoller:
     def __init__(self, spec: StreamSpec, reader: StreamReader, stopping: threading.Event, invoke: Invoke) -> None:
         self.spec = spec
@@ -129,7 +113,7 @@ class _StreamPoller:
 
     def _loop(self) -> None:
         while not self.stopping.wait(POLL_SECONDS):
-            if not functions.available(self.spec.consumer):
+            if not lambda_runtime.available(self.spec.consumer):
                 continue
             try:
                 while self.poll_once() and not self.stopping.is_set():
@@ -183,7 +167,7 @@ class StreamPollers:
         self.stopping = threading.Event()
         self.pollers = [
             _StreamPoller(
-                spec, StreamReader(dynamodb, streams, table_names[spec.table]), self.stopping, functions.invoke
+                spec, StreamReader(dynamodb, streams, table_names[spec.table]), self.stopping, lambda_runtime.invoke
             )
             for spec in STREAMS
         ]

@@ -24,7 +24,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Dialog, Locator, Page, Request, Route, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from local import functions
+from local import lambda_runtime
 from local.gateway import Gateway
 from local.jwt_auth import JwtVerifier
 from tests.e2e.conftest import ROOT, RunningStack, job, wait_for, wait_status
@@ -309,7 +309,7 @@ def test_the_gateway_never_overlaps_two_invocations() -> None:
             most = max(most, inside)
         try:
             time.sleep(OVERLAP_WINDOW_S)
-            return functions.invoke(function, event)
+            return lambda_runtime.invoke(function, event)
         finally:
             with lock:
                 inside -= 1

@@ -27,8 +27,8 @@ from examples.agents.server import AgentServer
 from local import emf
 from local.config import free_port
 from local.jwt_auth import bearer_token, gateway_claims
+from local.lambda_runtime import failed_ids, sqs_event
 from local.moto_server import MotoServer
-from local.pollers import failed_ids, sqs_event
 from tests.e2e.conftest import ROOT, stack_env, start_stack, stop_stack
 from tests.e2e.test_seed_004 import CODE_GENERATION, DATA_PROCESSING, SIMPLE_TASK, WORKFLOW_JOB
 

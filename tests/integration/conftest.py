@@ -3,7 +3,6 @@ Gateway's JWT authorizer would send them."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -15,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from agent_jobs.catalog import match_route
-from local.events import http_event
+from local.lambda_runtime import http_event, invoke, poll_queue
 from local.provision import provision
 
 
@@ -69,8 +68,7 @@ class Api:
                 claims.pop("cognito:groups")
         payload = raw if raw is not None else (json.dumps(body) if body is not None else None)
         event = http_event(route, path, params, body=payload, query=query, headers=headers, claims=claims)
-        module = importlib.import_module(f"functions.{route.function}.handler")
-        result = module.handler(event, LambdaContext())
+        result = invoke(route.function, event)
         text = result.get("body") or "{}"
         parsed = (
             json.loads(text)
@@ -90,17 +88,6 @@ class Api:
 
     def delete(self, path: str, body: Any = None, **kwargs: Any) -> Reply:
         return self.call("DELETE", path, body, **kwargs)
-
-
-class LambdaContext:
-    function_name = "test"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "req"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
 
 
 @pytest.fixture
@@ -127,45 +114,14 @@ def drain(queue_url: str) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def _queue_arn(queue_url: str) -> str:
-    name = queue_url.rstrip("/").split("/")[-1]
-    return f"arn:aws:sqs:{os.environ['AWS_REGION']}:123456789012:{name}"
-
-
-def deliver(queue_url: str, function: str, *, max_messages: int = 10) -> int:
-    """Plays one poll of an event source mapping: receive a batch, invoke the consumer, delete what
-    succeeded; failed messages become visible again at once (as if their visibility timeout passed)."""
+def deliver(queue_url: str, function: str, *, max_messages: int = 10, context: Any = None) -> int:
+    """One poll of an event source mapping (``local.lambda_runtime.poll_queue``): receive a batch, invoke the
+    consumer, delete what succeeded; failed messages become visible again at once (as if their visibility
+    timeout passed). ``context``: default a fresh ``LocalContext`` with the function's whole timeout left."""
     sqs = boto3.client("sqs", region_name=os.environ["AWS_REGION"])
-    got = sqs.receive_message(
-        QueueUrl=queue_url, MaxNumberOfMessages=max_messages, WaitTimeSeconds=0, AttributeNames=["All"]
+    return poll_queue(
+        sqs, queue_url, function, region=os.environ["AWS_REGION"], max_messages=max_messages, context=context
     )
-    messages = got.get("Messages", [])
-    if not messages:
-        return 0
-    arn = _queue_arn(queue_url)
-    records = [
-        {
-            "messageId": m["MessageId"],
-            "receiptHandle": m["ReceiptHandle"],
-            "body": m["Body"],
-            "attributes": m.get("Attributes", {}),
-            "messageAttributes": {},
-            "md5OfBody": m.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": arn,
-            "awsRegion": os.environ["AWS_REGION"],
-        }
-        for m in messages
-    ]
-    module = importlib.import_module(f"functions.{function}.handler")
-    result = module.handler({"Records": records}, LambdaContext())
-    failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
-    for m in messages:
-        if m["MessageId"] in failed:
-            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"], VisibilityTimeout=0)
-        else:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
-    return len(messages)
 
 
 def run_queues(env: dict[str, str], *, rounds: int = 50) -> None:

@@ -8,11 +8,9 @@ writes to an item) rather than test races that the real service cannot have."""
 
 from __future__ import annotations
 
-import importlib
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -24,10 +22,9 @@ from agent_jobs.domain.concurrency import agent_pool, user_capacity
 from agent_jobs.repositories.slots import Slot, SlotRepository
 from agent_jobs.services import reset
 from agent_jobs.settings import get_settings
-from local.pollers import sqs_event
 from tests.fixtures.agent_server import AgentServer
 from tests.fixtures.openai_server import OpenAICompatServer, pass_reply
-from tests.integration.conftest import Api, LambdaContext, deliver
+from tests.integration.conftest import Api, deliver
 
 SECRET = "whsec-concurrency-secret-0123456789"
 
@@ -91,41 +88,6 @@ def status_of(api: Api, job_id: str) -> str:
     return str(api.get(f"/api/jobs/{job_id}").body["job"]["status"])
 
 
-# --- the execute mapping, played with fresh request ids -------------------------------------------------------
-class Invocation(LambdaContext):
-    """A Lambda context with its own request id, as every real invocation has."""
-
-    def __init__(self) -> None:
-        self.aws_request_id = uuid.uuid4().hex
-
-
-def poll_execute(queue_url: str) -> int:
-    """One poll of the execute mapping: a batch (with its message attributes) to the real handler; what it
-    reports failed becomes visible again at once, the rest is deleted."""
-    sqs = boto3.client("sqs", region_name=os.environ["AWS_REGION"])
-    messages = sqs.receive_message(
-        QueueUrl=queue_url,
-        MaxNumberOfMessages=10,
-        WaitTimeSeconds=0,
-        AttributeNames=["All"],
-        MessageAttributeNames=["All"],
-    ).get("Messages", [])
-    if not messages:
-        return 0
-    arn = f"arn:aws:sqs:{os.environ['AWS_REGION']}:123456789012:{queue_url.rstrip('/').rsplit('/', 1)[-1]}"
-    handler = importlib.import_module("functions.execute_job.handler").handler
-    result = handler(sqs_event([dict(m) for m in messages], arn, os.environ["AWS_REGION"]), Invocation())
-    failed = {item["itemIdentifier"] for item in result.get("batchItemFailures", [])}
-    for message in messages:
-        if message["MessageId"] in failed:
-            sqs.change_message_visibility(
-                QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-            )
-        else:
-            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-    return len(messages)
-
-
 def run_concurrently(env: dict[str, str], done: Callable[[], bool], *, pollers: int, timeout: float = 60.0) -> None:
     """``pollers`` threads poll the execute queue at once while this thread feeds the judge, until ``done()``."""
     stop = threading.Event()
@@ -134,7 +96,7 @@ def run_concurrently(env: dict[str, str], done: Callable[[], bool], *, pollers: 
     def poll() -> None:
         try:
             while not stop.is_set():
-                if not poll_execute(env["EXECUTE_QUEUE_URL"]):
+                if not deliver(env["EXECUTE_QUEUE_URL"], "execute_job"):  # a fresh request id per poll, as on Lambda
                     time.sleep(0.05)
         except BaseException as exc:  # surfaced below, in the test's thread
             errors.append(exc)
@@ -187,7 +149,7 @@ def test_a_waiting_message_is_sent_again_delayed_and_never_reaches_the_dead_lett
     sqs = boto3.client("sqs", region_name=os.environ["AWS_REGION"])
     for _ in range(6):  # twice the queue's maxReceiveCount
         time.sleep(1.05)  # the re-sent copy's delay
-        assert poll_execute(env["EXECUTE_QUEUE_URL"]) == 1
+        assert deliver(env["EXECUTE_QUEUE_URL"], "execute_job") == 1
     assert agents.requests == [] and status_of(api, job_id) == "IN_PROGRESS"
     assert sqs.receive_message(QueueUrl=env["EXECUTE_QUEUE_DLQ_URL"]).get("Messages") is None
     time.sleep(1.05)
@@ -210,7 +172,7 @@ def test_a_crashed_holders_slot_frees_at_its_lease(
 
     polled = 0
     while time.time() < lease_ends - 5.0:  # (a poll on a loaded machine takes a while: stop well before the end)
-        polled += poll_execute(env["EXECUTE_QUEUE_URL"])
+        polled += deliver(env["EXECUTE_QUEUE_URL"], "execute_job")
         assert agents.requests == []  # busy until the lease ends: the message waits
         time.sleep(0.1)
     assert polled >= 2  # it came back, and waited again
@@ -223,18 +185,18 @@ def test_a_cancelled_parked_job_frees_its_slot(stack: tuple[dict[str, str], Agen
     env, agents = stack
     agent_id = register(admin, agents.url("/accepted"), maxConcurrency=1, mode="async")
     first = create(api, agent_id, 1)
-    assert poll_execute(env["EXECUTE_QUEUE_URL"]) == 1
+    assert deliver(env["EXECUTE_QUEUE_URL"], "execute_job") == 1
     assert api.get(f"/api/jobs/{first}").body["job"]["waitingFor"] == "agent"  # parked, holding the slot
 
     second = create(api, agent_id, 2)
-    assert poll_execute(env["EXECUTE_QUEUE_URL"]) == 1
+    assert deliver(env["EXECUTE_QUEUE_URL"], "execute_job") == 1
     time.sleep(1.05)
-    assert poll_execute(env["EXECUTE_QUEUE_URL"]) == 1  # still waiting: the parked attempt is in flight
+    assert deliver(env["EXECUTE_QUEUE_URL"], "execute_job") == 1  # still waiting: the parked attempt is in flight
     assert [r.body["jobId"] for r in agents.requests] == [first]
 
     assert api.post(f"/api/jobs/{first}/cancel", {"reason": "not needed"}).status == 200
     time.sleep(1.05)
-    assert poll_execute(env["EXECUTE_QUEUE_URL"]) == 1
+    assert deliver(env["EXECUTE_QUEUE_URL"], "execute_job") == 1
     assert [r.body["jobId"] for r in agents.requests] == [first, second]
     assert api.get(f"/api/jobs/{second}").body["job"]["waitingFor"] == "agent"
 

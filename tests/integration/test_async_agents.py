@@ -4,7 +4,6 @@ Step Functions really executing the checkpoint workflow, and the sweeper judging
 
 from __future__ import annotations
 
-import importlib
 import json
 import threading
 import time
@@ -22,11 +21,11 @@ from agent_jobs.integrations.signing import sign_headers
 from agent_jobs.models.base import parse_time
 from agent_jobs.models.jobs import LogKind
 from agent_jobs.services import reset, services
-from local.events import http_event
 from local.http_server import BackgroundServer, LoopbackServer
+from local.lambda_runtime import http_event, invoke
 from tests.fixtures.checkpoint_waits import wait_arn
 from tests.fixtures.openai_server import OpenAICompatServer, pass_reply
-from tests.integration.conftest import Api, LambdaContext, Reply, deliver, run_queues, run_until
+from tests.integration.conftest import Api, Reply, deliver, run_queues, run_until
 
 SECRET = "whsec-async-agent-secret-0123456789"
 OTHER_SECRET = "another-agents-secret-0123456789"
@@ -178,8 +177,7 @@ def post_raw(path: str, data: bytes, headers: dict[str, str]) -> Reply:
     assert found, path
     route, params = found
     event = http_event(route, path, params, body=data, headers=headers)
-    module = importlib.import_module(f"functions.{route.function}.handler")
-    result = module.handler(event, LambdaContext())
+    result = invoke(route.function, event)
     return Reply(result["statusCode"], json.loads(result.get("body") or "{}"), result.get("headers", {}))
 
 

@@ -18,7 +18,8 @@ from agent_jobs.domain.transitions import JobEvent
 from agent_jobs.errors import Conflict
 from agent_jobs.models.jobs import Job
 from agent_jobs.services import services
-from tests.integration.conftest import Api, LambdaContext, Reply, drain
+from local.lambda_runtime import LocalContext
+from tests.integration.conftest import Api, Reply, drain
 from tests.integration.test_admin_jobs_api import move, running_job
 from tests.integration.test_jobs_api import error_of, make_agent, new_job
 
@@ -264,7 +265,7 @@ def test_one_hundred_cancels_cost_three_calls_each(
         return make_api_call(client, operation, params)
 
     with monkeypatch.context() as patch:
-        patch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: 300_000))  # a loaded CI
+        patch.setattr(LocalContext, "get_remaining_time_in_millis", lambda self: 300_000)  # a loaded CI
         patch.setattr(BaseClient, "_make_api_call", counted)
         started = time.monotonic()
         got = results(api.post("/api/jobs/bulk/cancel", {"ids": ids, "reason": "bulk"}))
@@ -282,7 +283,7 @@ def test_a_request_with_no_time_left_acts_on_nothing_and_says_so(api: Api, monke
     """The handler takes its deadline from the function's remaining time (the Lambda context)."""
     ids = [new_job(api)["id"] for _ in range(3)]
     left = int(bulk.MARGIN_SECONDS * 1000) - 1000  # less than one slow item: nothing may start
-    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: left))
+    monkeypatch.setattr(LocalContext, "get_remaining_time_in_millis", lambda self: left)
     got = results(api.post("/api/jobs/bulk/cancel", {"ids": ids}))
     assert [(item["status"], item["error"]["code"]) for item in got.values()] == [(503, "NOT_ATTEMPTED")] * 3
     assert [status_of(api, job_id) for job_id in ids] == ["PENDING"] * 3

@@ -15,9 +15,10 @@ import pytest
 from agent_jobs.observability import logger
 from agent_jobs.repositories.tables import AgentRecord, JobLogRecord
 from agent_jobs.services import services
+from local.lambda_runtime import LocalContext
 from tests.fixtures.agent_server import AgentServer
 from tests.fixtures.faults import DYNAMODB_THROTTLED, failing
-from tests.integration.conftest import Api, LambdaContext, deliver, run_queues
+from tests.integration.conftest import Api, deliver, run_queues
 from tests.integration.test_pipeline import (  # noqa: F401 - pytest fixtures used by name
     agent_server,
     create_job,
@@ -103,7 +104,7 @@ def test_the_agent_call_ends_before_the_function_does(
 ) -> None:
     """Issue 12 item 4: with 12 s left in the invocation (10 s kept to record the outcome), a 10 s agent
     timeout is cut to the ~2 s that fit, and the job FAILs saying so while the function can still write."""
-    monkeypatch.setattr(LambdaContext, "get_remaining_time_in_millis", staticmethod(lambda: 12_000))
+    monkeypatch.setattr(LocalContext, "get_remaining_time_in_millis", lambda self: 12_000)
     agent_id = register_agent(admin, agent_server.url("/hang"), timeoutSeconds=10)
     job = create_job(api, agent_id)
     started = time.monotonic()

@@ -15,11 +15,12 @@ import pytest
 from agent_jobs.catalog import STREAMS
 from agent_jobs.integrations import aws as aws_clients
 from agent_jobs.services import reset
-from local.streams import StreamReader, handled_prefix, stream_event, streams_client
+from local.lambda_runtime import LocalContext, handled_prefix, stream_event
+from local.streams import StreamReader, streams_client
 from tests.fixtures.agent_server import AgentServer
 from tests.fixtures.faults import failing
 from tests.fixtures.openai_server import OpenAICompatServer, Script, fail_reply, pass_reply
-from tests.integration.conftest import Api, LambdaContext, drain, run_queues, run_until
+from tests.integration.conftest import Api, drain, run_queues, run_until
 
 SECRET = "whsec-test-secret-0123456789"
 
@@ -47,7 +48,7 @@ class Tap:
 
     def invoke(self, table: str, records: list[dict[str, Any]]) -> dict[str, Any]:
         """One invocation of the events function; the stream moves past what it handled."""
-        result: dict[str, Any] = self.handler(stream_event(records), LambdaContext())
+        result: dict[str, Any] = self.handler(stream_event(records), LocalContext("events"))
         self.readers[table].advance(handled_prefix(records, result))
         return result
 
@@ -177,9 +178,9 @@ def test_a_replayed_batch_makes_the_same_events(aws: dict[str, str], tap: Tap, a
     job_id = create(api, None, autoAssign=False)
     assert api.post(f"/api/jobs/{job_id}/cancel", {"reason": "changed my mind"}).status == 200
     records = tap.batch("jobs_table")
-    assert tap.handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}
+    assert tap.handler(stream_event(records), LocalContext("events")) == {"batchItemFailures": []}
     first = tap.published()
-    assert tap.handler(stream_event(records), LambdaContext()) == {"batchItemFailures": []}  # Lambda retries it
+    assert tap.handler(stream_event(records), LocalContext("events")) == {"batchItemFailures": []}  # Lambda retries it
     again = tap.published()
     assert types_of(first) == ["job.created", "job.status_changed", "job.cancelled"]
     assert [e["id"] for e in again] == [e["id"] for e in first]

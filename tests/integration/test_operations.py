@@ -22,9 +22,10 @@ from agent_jobs.models.checkpoints import Checkpoint
 from agent_jobs.models.jobs import JobStatus
 from agent_jobs.repositories.tables import JobRecord
 from agent_jobs.services import reset, services
+from local.lambda_runtime import LocalContext, invoke
 from local.provision import provision_functions
 from tests.fixtures.openai_server import Script, fail_reply
-from tests.integration.conftest import Api, LambdaContext, deliver, drain, run_queues
+from tests.integration.conftest import Api, deliver, drain, run_queues
 from tests.integration.test_pipeline import (  # noqa: F401 - pytest fixtures used by name
     agent_server,
     create_job,
@@ -93,11 +94,9 @@ def run_enabled(env: dict[str, str], *, rounds: int = 50) -> int:
 
 def scheduled(capsys: pytest.CaptureFixture[str]) -> tuple[dict[str, Any], list[Emitted]]:
     """One run of the EventBridge schedule; its summary and the metrics it emitted."""
-    from functions.metrics.handler import handler
-
     capsys.readouterr()
     event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "resources": []}
-    summary = handler(event, LambdaContext())
+    summary = invoke("metrics", event)
     return summary, emitted(capsys.readouterr().out)
 
 
@@ -275,7 +274,7 @@ def test_the_claim_stamps_a_lease_from_the_agent_and_the_function(
     start, so a loaded machine's slow start shortens the lease by seconds (317 s seen); uncapped it is 346 s."""
     agent_id = register_agent(admin, agent_server.url("/slow?seconds=0.2"))
     job = create_job(api, agent_id)
-    deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job")
+    deliver(pipeline["EXECUTE_QUEUE_URL"], "execute_job", context=LocalContext("execute_job", remaining_millis=30_000))
     stored = services().jobs.get(job["id"])
     assert stored is not None and stored.claimed_at and stored.deadline
     lease = (parse_time(stored.deadline) - parse_time(stored.claimed_at)).total_seconds()

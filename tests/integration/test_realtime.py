@@ -186,7 +186,7 @@ def test_the_cloud_connect_authorizer_verifies_the_cognito_jwt(
     """API Gateway's WebSocket API has no JWT authorizer: functions/realtime answers its REQUEST authorizer."""
     from agent_jobs.services import reset
     from functions.realtime.handler import handler
-    from tests.integration.conftest import LambdaContext
+    from local.lambda_runtime import LocalContext
 
     with TokenIssuer() as issuer, TokenIssuer() as stranger:
         monkeypatch.setenv("COGNITO_USER_POOL_ID", "pool")
@@ -198,7 +198,7 @@ def test_the_cloud_connect_authorizer_verifies_the_cognito_jwt(
         def authorize(token: str | None) -> dict[str, Any]:
             query = {"token": token} if token is not None else None
             answer: dict[str, Any] = handler(
-                {"type": "REQUEST", "methodArn": arn, "queryStringParameters": query}, LambdaContext()
+                {"type": "REQUEST", "methodArn": arn, "queryStringParameters": query}, LocalContext("realtime")
             )
             return answer
 
@@ -222,9 +222,12 @@ def test_the_cloud_connect_authorizer_verifies_the_cognito_jwt(
 
         context = {"principalId": "root", **allowed["context"]}
         connected = handler(
-            {"requestContext": {"routeKey": "$connect", "connectionId": "c1", "authorizer": context}}, LambdaContext()
+            {"requestContext": {"routeKey": "$connect", "connectionId": "c1", "authorizer": context}},
+            LocalContext("realtime"),
         )
         assert connected == {"statusCode": 200}
         frame = {"requestContext": {"routeKey": "subscribe", "connectionId": "c1", "authorizer": context}}
-        answer = handler({**frame, "body": json.dumps({"action": "subscribe", "scope": "all"})}, LambdaContext())
+        answer = handler(
+            {**frame, "body": json.dumps({"action": "subscribe", "scope": "all"})}, LocalContext("realtime")
+        )
         assert json.loads(answer["body"]) == {"type": "subscribed", "scope": "all"}

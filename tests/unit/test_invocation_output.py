@@ -20,7 +20,7 @@ from agent_jobs.catalog import LOG_LAMBDA_CONTEXT_ENV
 from agent_jobs.domain import events
 from agent_jobs.metrics_catalog import NAMESPACE, emit
 from agent_jobs.observability import invocation, logger
-from local.functions import LocalContext
+from local.lambda_runtime import LocalContext
 from tests.unit.test_metrics_emitted import SQS_RECORD_WITHOUT_A_MESSAGE
 
 LAMBDA_CONTEXT_KEYS = {"cold_start", "function_name", "function_memory_size", "function_arn", "xray_trace_id"}

@@ -22,7 +22,7 @@ from agent_jobs.integrations.pricing import Usage
 from agent_jobs.metrics_catalog import BY_NAME, METRICS, NAMESPACE, Kind, dimension_sets, emit
 from agent_jobs.models.checkpoints import Checkpoint
 from agent_jobs.models.jobs import Job, JobLog, JobStatus, JobSummary, LogKind
-from local.functions import LocalContext
+from local.lambda_runtime import LocalContext
 
 S = JobStatus
 CREATED = "2025-01-01T00:00:00.000Z"

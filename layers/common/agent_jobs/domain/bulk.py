@@ -10,10 +10,10 @@ wait up to 3 s for the agent's cancel notice. So an item not started before the 
 margin (one slow item) answers 503 ``NOT_ATTEMPTED`` instead of the whole request being cut off by the timeout
 half-way with no answer: the client sends those ids again.
 
-Items run one after another, not on a thread pool: moto (the tests and the local stack) copies a whole table per
-TransactWriteItems without a lock, so concurrent transitions fail there at random ("dictionary changed size
-during iteration", seen in one of four runs of 100 concurrent cancels), and moto's work is CPU under the GIL, so
-threads did not make it faster either. Powertools' request state, boto3's default session and PynamoDB's
+Items run one after another, not on a thread pool: moto's backends (the tests and the local stack) are not
+thread-safe (when a transition was a TransactWriteItems, concurrent ones failed there at random: "dictionary
+changed size during iteration", one in four runs of 100 concurrent cancels), and moto's work is CPU under the
+GIL, so threads did not make it faster either. Powertools' request state, boto3's default session and PynamoDB's
 per-thread connections need no thought this way.
 """
 

@@ -1,6 +1,6 @@
 """The ``?tag=`` index: each tag of a job as two small items of the job_tags table, one for its owner's lists and
 one for the admins'. Tags never change, so the entries are written once, at creation, as plain puts (1 write unit
-each; in the job's transaction they would cost 2) and *before* the job: a failure in between leaves an entry whose
+each) and *before* the job: a failure in between leaves an entry whose
 job does not exist, which a list read skips, never a tagged job that a tag filter cannot find."""
 
 from __future__ import annotations
