@@ -259,8 +259,7 @@ def test_a_body_that_is_not_json_is_415(api: Api, content_type: str) -> None:
     """Powertools parses forms and multipart for a body model: a multipart body without a boundary was 500."""
     from agent_jobs.catalog import match_route
     from functions.create_job.handler import handler
-    from local.events import http_event
-    from tests.integration.conftest import LambdaContext
+    from local.lambda_runtime import LocalContext, http_event
 
     route, params = match_route("POST", "/api/jobs")  # type: ignore[misc]
     event = http_event(
@@ -271,7 +270,7 @@ def test_a_body_that_is_not_json_is_415(api: Api, content_type: str) -> None:
         headers={"content-type": content_type},
         claims={"sub": "alice"},
     )
-    answer = handler(event, LambdaContext())
+    answer = handler(event, LocalContext("create_job"))
     assert answer["statusCode"] == 415, answer
     assert json.loads(answer["body"])["error"] == {
         "code": "UNSUPPORTED_MEDIA_TYPE",
@@ -502,6 +501,28 @@ def test_detail_has_logs_checkpoints_and_timeline(api: Api, admin: Api, manual_s
     assert [(t["status"], t["at"]) for t in body["timeline"]] == [
         (log["status"], log["createdAt"]) for log in body["logs"]
     ]
+
+
+def test_the_detail_reads_the_job_item_once(api: Api, admin: Api, manual_start: None) -> None:
+    """The status and the compact history come from one consistent GetItem of the job (it used to be two)."""
+    from botocore.client import BaseClient
+
+    job = new_job(api)
+    api.post(f"/api/jobs/{job['id']}/assign", {"agentId": make_agent(admin)["id"]})
+    make_api_call = BaseClient._make_api_call  # type: ignore[attr-defined]
+    reads: list[str] = []
+
+    def counted(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        if operation == "GetItem":
+            reads.append(params["TableName"])
+        return make_api_call(client, operation, params)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseClient, "_make_api_call", counted)
+        reply = api.get(f"/api/jobs/{job['id']}")
+    assert [log["status"] for log in reply.body["logs"]] == ["PENDING", "ASSIGNED"]
+    jobs_table = services().settings.jobs_table
+    assert reads.count(jobs_table) == 1, reads
 
 
 def test_logs_are_in_order(api: Api, admin: Api, manual_start: None, queues: dict[str, str]) -> None:

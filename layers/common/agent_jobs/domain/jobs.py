@@ -81,16 +81,22 @@ class JobService:
 
     # --- reads -----------------------------------------------------------------------------------
     def get(self, principal: Principal, job_id: str) -> Job:
-        job = self.jobs.get(job_id)
+        return self._visible(principal, job_id, self.jobs.get(job_id))
+
+    def detail(self, principal: Principal, job_id: str) -> JobDetail:
+        """The job with its newest logs: the status and the history from the same read of the job item."""
+        found = self.jobs.get_with_history(job_id)
+        job = self._visible(principal, job_id, found[0] if found else None)
+        history = found[1] if found else None
+        page = self.jobs.log_page(job.id, limit=DETAIL_LOGS, history=history)
+        return JobDetail(job, page.items, self.checkpoints.for_job(job.id), page.next_token)
+
+    @staticmethod
+    def _visible(principal: Principal, job_id: str, job: Job | None) -> Job:
         if job is None:
             raise NotFound(f"job {job_id} not found")
         hide_unless_visible(principal, job.user_id, "job", job_id)
         return job
-
-    def detail(self, principal: Principal, job_id: str) -> JobDetail:
-        job = self.get(principal, job_id)
-        page = self.jobs.log_page(job.id, limit=DETAIL_LOGS)
-        return JobDetail(job, page.items, self.checkpoints.for_job(job.id), page.next_token)
 
     def logs(self, principal: Principal, job_id: str) -> list[JobLog]:
         """The newest page of the job's history, in time order (:meth:`log_page` pages back)."""

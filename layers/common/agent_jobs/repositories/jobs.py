@@ -40,13 +40,18 @@ def _set(attribute: Any, value: Any) -> Action:
 class JobRepository:
     # --- reads -----------------------------------------------------------------------------------
     def get(self, job_id: str) -> Job | None:
+        found = self.get_with_history(job_id)
+        return found[0] if found else None
+
+    def get_with_history(self, job_id: str) -> tuple[Job, list[str]] | None:
+        """The job and its compact history (:mod:`job_history`) from one consistent read of its item."""
         try:
             record = JobRecord.get(job_id, consistent_read=True)
         except JobRecord.DoesNotExist:
             return None
         if record.result_ref:  # a large result lives in its own item (job_logs.place_result)
             record.result = stored_result(job_id, record.result_ref)
-        return to_entity(record, Job)
+        return to_entity(record, Job), [str(entry) for entry in record.history or []]
 
     def list_for_user(self, user_id: str, filters: JobFilter, *, limit: int, token: str | None) -> Page[JobSummary]:
         """One page of ``user_id``'s jobs that match ``filters``, newest first (a bounded read: job_lists.py)."""
@@ -69,12 +74,16 @@ class JobRepository:
         """The newest ``limit`` entries of the job's history, in time order."""
         return self.log_page(job_id, limit=limit).items
 
-    def log_page(self, job_id: str, *, limit: int = MAX_LOGS, token: str | None = None) -> Page[JobLog]:
+    def log_page(
+        self, job_id: str, *, limit: int = MAX_LOGS, token: str | None = None, history: list[str] | None = None
+    ) -> Page[JobLog]:
         """One page of the job's history: pages run newest first (``token`` continues to older entries), the
-        entries of a page in time order. A page also ends after :data:`LOG_PAGE_BYTES` of payloads."""
+        entries of a page in time order. A page also ends after :data:`LOG_PAGE_BYTES` of payloads.
+        ``history``: the job item's compact history when the caller has just read it (else it is read here)."""
         start = decode_cursor(token, expected={"job_id": job_id}, key_names={"job_id", "log_id"})
         before = start["log_id"]["S"] if start else HISTORY_END
-        compact = [log for log in job_history.entries(job_id, self._history(job_id)) if log.id < before]
+        history = self._history(job_id) if history is None else history
+        compact = [log for log in job_history.entries(job_id, history) if log.id < before]
         records = JobLogRecord.query(
             job_id,
             range_key_condition=JobLogRecord.log_id < before,
